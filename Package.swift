@@ -1,0 +1,143 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Dependencies are deliberate: every one costs CI a from-scratch build.
+// hummingbird (HTTP), postgres-nio (PostgreSQL; brings swift-crypto, whose `Crypto` we use for
+// SHA-256/HMAC at no extra cost), swift-service-lifecycle, swift-log, swift-metrics and
+// swift-prometheus. Yams is used by tests only, to read docker-compose.yml and the OpenAPI files.
+/// The six services: library folder name and executable name.
+let services: [(name: String, executable: String)] = [
+    ("Ingest", "ingest"), ("Leads", "leads"), ("Deals", "deals"),
+    ("Inventory", "inventory"), ("DealerInfo", "dealer-info"), ("Reporting", "reporting"),
+]
+
+let package = Package(
+    name: "dms",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ingest", targets: ["ingest"]),
+        .executable(name: "leads", targets: ["leads"]),
+        .executable(name: "deals", targets: ["deals"]),
+        .executable(name: "inventory", targets: ["inventory"]),
+        .executable(name: "dealer-info", targets: ["dealer-info"]),
+        .executable(name: "reporting", targets: ["reporting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
+    ],
+    targets: [
+        // MARK: Shared
+        .systemLibrary(
+            name: "CRdkafka",
+            path: "Shared/CRdkafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev (>= 2.8; infra/run builds it)"])]
+        ),
+        .target(name: "Contracts", path: "Shared/Contracts"),
+        .target(
+            name: "Storage",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Shared/Storage"
+        ),
+        .target(
+            name: "Messaging",
+            dependencies: [
+                "CRdkafka", "Contracts", "Storage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Messaging"
+        ),
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                "Contracts", "Messaging", "Storage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Shared/ServiceKit"
+        ),
+
+        // MARK: Tests
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "ServiceKit", "Storage", "Contracts",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "ContractsTests", dependencies: ["Contracts"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "TestSupport"]),
+        .testTarget(
+            name: "ServiceKitTests",
+            dependencies: [
+                "ServiceKit", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "TestSupport", "ServiceKit",
+                // The services' executables are built by `swift test` and started as real processes.
+                "ingest", "leads", "deals", "inventory", "dealer-info", "reporting",
+                "IngestCore", "LeadsCore", "DealsCore", "InventoryCore", "DealerInfoCore", "ReportingCore",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+    ] + services.flatMap { service($0.name, executable: $0.executable) }
+        + services.map { serviceTests($0.name) },
+    swiftLanguageModes: [.v6]
+)
+
+/// A service's library (`<Name>Core`: domain, storage, HTTP, migrations) and its thin executable.
+func service(_ name: String, executable: String) -> [Target] {
+    [
+        .target(
+            name: "\(name)Core",
+            dependencies: [
+                "Contracts", "Messaging", "Storage", "ServiceKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/\(name)/\(name)Core",
+            resources: [.copy("Migrations")]
+        ),
+        .executableTarget(
+            name: executable,
+            dependencies: [.target(name: "\(name)Core"), "ServiceKit"],
+            path: "Services/\(name)/\(executable)"
+        ),
+    ]
+}
+
+func serviceTests(_ name: String) -> Target {
+    .testTarget(
+        name: "\(name)CoreTests",
+        dependencies: [
+            .target(name: "\(name)Core"), "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]
+    )
+}

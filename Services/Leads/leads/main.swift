@@ -1,0 +1,6 @@
+import LeadsCore
+import ServiceKit
+
+await runServiceMain(.leads) { configuration, metrics in
+    try await buildApplication(configuration: configuration, metrics: metrics)
+}

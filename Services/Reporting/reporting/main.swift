@@ -1,0 +1,6 @@
+import ReportingCore
+import ServiceKit
+
+await runServiceMain(.reporting) { configuration, metrics in
+    try await buildApplication(configuration: configuration, metrics: metrics)
+}

@@ -1,0 +1,172 @@
+import Foundation
+
+/// Every message on every topic: who said what happened to which aggregate, and why.
+public struct EventEnvelope: Sendable, Equatable, Codable {
+    /// Unique forever; consumers deduplicate on it.
+    public var id: UUID
+    /// Event type, e.g. `LeadRegistered`.
+    public var type: String
+    /// Payload schema version; a breaking change is a new version.
+    public var version: Int
+    /// When it happened (UTC, ISO 8601 with fractional seconds on the wire).
+    public var occurredAt: Date
+    /// The service that published it.
+    public var source: String
+    /// Partition key: the aggregate id.
+    public var key: String
+    /// The customer journey, the same from the first inquiry to the closed deal.
+    public var correlationId: UUID
+    /// The event that caused this one.
+    public var causationId: UUID?
+    /// The event's payload as JSON bytes, decoded by type and version.
+    public var payload: JSONPayload
+
+    public init(
+        id: UUID = UUID(), type: String, version: Int = 1, occurredAt: Date, source: String, key: String,
+        correlationId: UUID, causationId: UUID? = nil, payload: JSONPayload
+    ) {
+        self.id = id
+        self.type = type
+        self.version = version
+        self.occurredAt = Timestamp.normalized(occurredAt)
+        self.source = source
+        self.key = key
+        self.correlationId = correlationId
+        self.causationId = causationId
+        self.payload = payload
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, type, version, occurredAt, source, key, correlationId, causationId, payload
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(UUID.self, forKey: .id)
+        type = try c.decode(String.self, forKey: .type)
+        version = try c.decode(Int.self, forKey: .version)
+        let stamp = try c.decode(String.self, forKey: .occurredAt)
+        guard let date = Timestamp.parse(stamp) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .occurredAt, in: c, debugDescription: "not an ISO 8601 timestamp: \(stamp)")
+        }
+        occurredAt = date
+        source = try c.decode(String.self, forKey: .source)
+        key = try c.decode(String.self, forKey: .key)
+        correlationId = try c.decode(UUID.self, forKey: .correlationId)
+        causationId = try c.decodeIfPresent(UUID.self, forKey: .causationId)
+        payload = try c.decode(JSONPayload.self, forKey: .payload)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(type, forKey: .type)
+        try c.encode(version, forKey: .version)
+        try c.encode(Timestamp.format(occurredAt), forKey: .occurredAt)
+        try c.encode(source, forKey: .source)
+        try c.encode(key, forKey: .key)
+        try c.encode(correlationId, forKey: .correlationId)
+        try c.encodeIfPresent(causationId, forKey: .causationId)
+        try c.encode(payload, forKey: .payload)
+    }
+}
+
+/// A JSON value kept as a parsed tree so that unknown fields survive a round trip.
+public enum JSONPayload: Sendable, Equatable, Codable {
+    case null
+    case bool(Bool)
+    case number(String)
+    case string(String)
+    case array([JSONPayload])
+    case object([String: JSONPayload])
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let d = try? c.decode(Decimal.self) {
+            self = .number("\(d)")
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([JSONPayload].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONPayload].self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let n): try c.encode(Decimal(string: n) ?? 0)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+}
+
+/// UTC ISO 8601 timestamps with millisecond fractions, the wire format of every time in the suite.
+/// Times are kept to whole milliseconds so that a value survives encode → decode → encode exactly.
+public enum Timestamp {
+    /// The date rounded to whole milliseconds (what the wire can carry).
+    public static func normalized(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: Double(milliseconds(date)) / 1000)
+    }
+
+    static func milliseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    /// `2025-11-25T10:00:00.123Z`
+    public static func format(_ date: Date) -> String {
+        let ms = milliseconds(date)
+        var seconds = time_t(ms >= 0 ? ms / 1000 : (ms - 999) / 1000)
+        let fraction = Int(ms - Int64(seconds) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(fraction), 3))Z"
+    }
+
+    /// Reads ISO 8601 with or without a fraction (up to nanoseconds), with `Z` or a `±hh:mm` offset.
+    public static func parse(_ string: String) -> Date? {
+        let pattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/
+        guard let match = string.wholeMatch(of: pattern) else { return nil }
+        let o = match.output
+        guard let year = Int32(o.1), let month = Int32(o.2), let day = Int32(o.3), let hour = Int32(o.4),
+            let minute = Int32(o.5), let second = Int32(o.6),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var parts = tm()
+        parts.tm_year = year - 1900
+        parts.tm_mon = month - 1
+        parts.tm_mday = day
+        parts.tm_hour = hour
+        parts.tm_min = minute
+        parts.tm_sec = second
+        var epoch = Int64(timegm(&parts))
+        if o.8 != "Z" {
+            let digits = o.8.dropFirst().filter(\.isNumber)
+            let offset = (Int64(digits.prefix(2))! * 60 + Int64(digits.suffix(2))!) * 60
+            epoch -= o.8.hasPrefix("+") ? offset : -offset
+        }
+        var ms = epoch * 1000
+        if let fraction = o.7 {
+            let digits = String(fraction.prefix(3)).padding(toLength: 3, withPad: "0", startingAt: 0)
+            ms += Int64(digits)!
+            // Round, rather than truncate, what lies beyond milliseconds.
+            if fraction.count > 3, let next = fraction.dropFirst(3).first, next >= "5" { ms += 1 }
+        }
+        return Date(timeIntervalSince1970: Double(ms) / 1000)
+    }
+}

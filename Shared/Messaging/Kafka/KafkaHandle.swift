@@ -1,0 +1,127 @@
+import CRdkafka
+import Dispatch
+import Foundation
+import Synchronization
+
+/// An `rd_kafka_t` with its own poll thread. librdkafka documents `rd_kafka_t` as thread-safe for
+/// produce, poll, metadata and admin calls, and it is destroyed exactly once (in `close()` or
+/// `deinit`, after the poll thread has stopped), which is why it may be shared across tasks.
+final class KafkaHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+    private let polling = PollControl()
+    private let closed = Atomic<Bool>(false)
+    /// Blocking librdkafka calls (metadata, admin, flush) run here, never on the cooperative pool.
+    let blockingQueue: DispatchQueue
+
+    /// Creates the client; `configure` may set callbacks and the opaque on the conf before creation.
+    init(
+        type: rd_kafka_type_t,
+        configuration: KafkaConfiguration,
+        configure: (OpaquePointer) -> Void = { _ in }
+    ) throws(KafkaError) {
+        guard let conf = rd_kafka_conf_new() else { throw KafkaError(.client, "rd_kafka_conf_new failed") }
+        var errstr = [CChar](repeating: 0, count: 512)
+        for (key, value) in configuration.properties.sorted(by: { $0.key < $1.key }) {
+            if rd_kafka_conf_set(conf, key, value, &errstr, errstr.count) != RD_KAFKA_CONF_OK {
+                rd_kafka_conf_destroy(conf)
+                throw KafkaError(.configuration, "\(key): \(cString(errstr))")
+            }
+        }
+        configure(conf)
+        guard let handle = rd_kafka_new(type, conf, &errstr, errstr.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError(.client, cString(errstr))
+        }
+        self.pointer = handle
+        self.blockingQueue = DispatchQueue(label: "dms.kafka.blocking")
+        let thread = Thread { [pointer = UnsafeSendable(handle), polling] in
+            while !polling.stop.load(ordering: .acquiring) {
+                rd_kafka_poll(pointer.value, 100)
+            }
+            polling.stopped.signal()
+        }
+        thread.name = "dms.kafka.poll"
+        thread.start()
+    }
+
+    /// Runs a blocking librdkafka call on the blocking queue.
+    func blocking<T: Sendable>(_ work: @escaping @Sendable (OpaquePointer) throws(KafkaError) -> T) async throws(KafkaError) -> T {
+        let result: Result<T, KafkaError> = await withCheckedContinuation { continuation in
+            blockingQueue.async { [pointer = UnsafeSendable(pointer)] in
+                do throws(KafkaError) {
+                    continuation.resume(returning: .success(try work(pointer.value)))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    /// The broker's cluster view; fails when no broker answers within the timeout.
+    func metadata(timeout: Duration) async throws(KafkaError) -> ClusterMetadata {
+        let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        return try await blocking { pointer throws(KafkaError) in
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            let error = rd_kafka_metadata(pointer, 1, nil, &metadata, milliseconds)
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+                throw KafkaError(.unreachable, code: error)
+            }
+            defer { rd_kafka_metadata_destroy(metadata) }
+            var topics: [String: Int] = [:]
+            let m = metadata.pointee
+            for index in 0..<Int(m.topic_cnt) {
+                let topic = m.topics[index]
+                if topic.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    topics[String(cString: topic.topic)] = Int(topic.partition_cnt)
+                }
+            }
+            return ClusterMetadata(brokerCount: Int(m.broker_cnt), topics: topics)
+        }
+    }
+
+    /// Stops polling and destroys the client off the cooperative pool (both may block). Idempotent.
+    func close() async {
+        await withCheckedContinuation { continuation in
+            blockingQueue.async {
+                self.close()
+                continuation.resume()
+            }
+        }
+    }
+
+    /// Stops polling and destroys the client, blocking the calling thread. Idempotent.
+    func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        polling.stop.store(true, ordering: .releasing)
+        polling.stopped.wait()
+        rd_kafka_destroy(pointer)
+    }
+
+    deinit { close() }
+}
+
+/// What the broker told us about the cluster.
+public struct ClusterMetadata: Sendable, Equatable {
+    public var brokerCount: Int
+    /// Topic name to partition count.
+    public var topics: [String: Int]
+}
+
+/// Carries a C pointer into a `@Sendable` closure. Only used for `rd_kafka_t` handles, which
+/// librdkafka documents as safe to use from any thread.
+struct UnsafeSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// Tells the poll thread to stop and lets the closer wait until it has.
+final class PollControl: Sendable {
+    let stop = Atomic<Bool>(false)
+    let stopped = DispatchSemaphore(value: 0)
+}
+
+/// The text in a NUL-terminated C buffer.
+func cString(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

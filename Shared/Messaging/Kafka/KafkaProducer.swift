@@ -1,0 +1,252 @@
+import CRdkafka
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Where the broker stored an acknowledged message.
+public struct DeliveryReport: Sendable, Equatable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+}
+
+/// An outgoing Kafka record.
+public struct OutgoingRecord: Sendable {
+    public var topic: String
+    public var key: [UInt8]
+    public var value: [UInt8]
+    public var headers: [(name: String, value: [UInt8])]
+
+    public init(topic: String, key: [UInt8], value: [UInt8], headers: [(name: String, value: [UInt8])] = []) {
+        self.topic = topic
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+}
+
+/// The continuations of messages waiting for the broker's acknowledgement, keyed by a per-message
+/// id that travels through librdkafka as the message opaque.
+final class PendingDeliveries: Sendable {
+    private struct State {
+        var nextID: UInt = 1
+        var waiting: [UInt: CheckedContinuation<DeliveryReport, any Error>] = [:]
+        var accepting = true
+    }
+    private let state = Mutex(State())
+
+    /// Registers a continuation; nil when shutting down.
+    func register(_ continuation: CheckedContinuation<DeliveryReport, any Error>) -> UInt? {
+        state.withLock { state in
+            guard state.accepting else { return nil }
+            let id = state.nextID
+            state.nextID += 1
+            state.waiting[id] = continuation
+            return id
+        }
+    }
+
+    func take(_ id: UInt) -> CheckedContinuation<DeliveryReport, any Error>? {
+        state.withLock { $0.waiting.removeValue(forKey: id) }
+    }
+
+    /// Stops accepting and hands back whatever still waits, to be failed by the caller.
+    func drain() -> [CheckedContinuation<DeliveryReport, any Error>] {
+        state.withLock { state in
+            state.accepting = false
+            defer { state.waiting.removeAll() }
+            return Array(state.waiting.values)
+        }
+    }
+
+    var count: Int { state.withLock { $0.waiting.count } }
+}
+
+/// Idempotent Kafka producer (`enable.idempotence=true`, `acks=all`): `send` returns only once the
+/// broker acknowledged the record. Runs as a `Service`: on graceful shutdown it flushes what is in
+/// flight before destroying the client.
+public final class KafkaProducer: Service, Sendable {
+    let handle: KafkaHandle
+    private let pending: PendingDeliveries
+    private let logger: Logger
+    private let flushTimeout: Duration
+
+    public init(configuration: KafkaConfiguration, logger: Logger, flushTimeout: Duration = .seconds(10)) throws {
+        let pending = PendingDeliveries()
+        self.pending = pending
+        self.logger = logger
+        self.flushTimeout = flushTimeout
+        self.handle = try KafkaHandle(type: RD_KAFKA_PRODUCER, configuration: configuration.forProducer()) { conf in
+            // The opaque is the pending table; it outlives the handle (both are owned by self,
+            // and the handle is closed before self goes away).
+            rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(pending).toOpaque())
+            rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
+                guard let message, let opaque else { return }
+                let pending = Unmanaged<PendingDeliveries>.fromOpaque(opaque).takeUnretainedValue()
+                let id = UInt(bitPattern: message.pointee._private)
+                guard let continuation = pending.take(id) else { return }
+                let m = message.pointee
+                if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+                    continuation.resume(returning: DeliveryReport(topic: topic, partition: m.partition, offset: m.offset))
+                } else {
+                    continuation.resume(throwing: KafkaError(.delivery, code: m.err))
+                }
+            }
+        }
+    }
+
+    /// Sends one record and waits for the broker's acknowledgement.
+    @discardableResult
+    public func send(_ record: OutgoingRecord) async throws -> DeliveryReport {
+        try await withCheckedThrowingContinuation { continuation in
+            guard let id = pending.register(continuation) else {
+                continuation.resume(throwing: KafkaError(.shutdown, "producer is shutting down"))
+                return
+            }
+            if let error = produce(record, opaque: id), let continuation = pending.take(id) {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Hands a record to librdkafka (which copies key, value and headers); nil when queued.
+    private func produce(_ record: OutgoingRecord, opaque: UInt) -> KafkaError? {
+        let topic = strdup(record.topic)
+        let names = record.headers.map { strdup($0.name) }
+        defer {
+            free(topic)
+            names.forEach { free($0) }
+        }
+        return record.key.withUnsafeBytes { key in
+            record.value.withUnsafeBytes { value in
+                withHeaderValues(record.headers.map(\.value)) { headerValues in
+                    var vus: [rd_kafka_vu_t] = []
+                    var vu = rd_kafka_vu_t()
+                    vu.vtype = RD_KAFKA_VTYPE_TOPIC
+                    vu.u.cstr = UnsafePointer(topic)
+                    vus.append(vu)
+                    vu = rd_kafka_vu_t()
+                    vu.vtype = RD_KAFKA_VTYPE_KEY
+                    vu.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                    vu.u.mem.size = key.count
+                    vus.append(vu)
+                    vu = rd_kafka_vu_t()
+                    vu.vtype = RD_KAFKA_VTYPE_VALUE
+                    vu.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                    vu.u.mem.size = value.count
+                    vus.append(vu)
+                    vu = rd_kafka_vu_t()
+                    vu.vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                    vu.u.i = RD_KAFKA_MSG_F_COPY
+                    vus.append(vu)
+                    vu = rd_kafka_vu_t()
+                    vu.vtype = RD_KAFKA_VTYPE_OPAQUE
+                    vu.u.ptr = UnsafeMutableRawPointer(bitPattern: opaque)
+                    vus.append(vu)
+                    for (index, name) in names.enumerated() {
+                        vu = rd_kafka_vu_t()
+                        vu.vtype = RD_KAFKA_VTYPE_HEADER
+                        vu.u.header.name = UnsafePointer(name)
+                        vu.u.header.val = headerValues[index].baseAddress
+                        vu.u.header.size = headerValues[index].count
+                        vus.append(vu)
+                    }
+                    guard let error = rd_kafka_produceva(handle.pointer, &vus, vus.count) else { return nil }
+                    defer { rd_kafka_error_destroy(error) }
+                    return KafkaError(.delivery, String(cString: rd_kafka_error_string(error)),
+                        code: rd_kafka_error_code(error).rawValue)
+                }
+            }
+        }
+    }
+
+    /// The cluster as the broker describes it; used by readiness checks.
+    public func metadata(timeout: Duration = .seconds(2)) async throws -> ClusterMetadata {
+        try await handle.metadata(timeout: timeout)
+    }
+
+    /// Creates the topics that are missing (existing ones are left as they are).
+    public func ensureTopics(_ names: [String], partitions: Int, replicationFactor: Int = -1,
+                             timeout: Duration = .seconds(10)) async throws {
+        let existing = try await metadata(timeout: timeout).topics
+        let missing = names.filter { existing[$0] == nil }
+        guard !missing.isEmpty else { return }
+        logger.info("creating topics", metadata: ["topics": "\(missing.joined(separator: ","))", "partitions": "\(partitions)"])
+        try await createTopics(missing, partitions: partitions, replicationFactor: replicationFactor, timeout: timeout)
+    }
+
+    private func createTopics(_ names: [String], partitions: Int, replicationFactor: Int, timeout: Duration) async throws {
+        let milliseconds = Int32(timeout.components.seconds * 1000)
+        try await handle.blocking { pointer throws(KafkaError) in
+            var errstr = [CChar](repeating: 0, count: 512)
+            var topics: [OpaquePointer?] = []
+            defer { topics.forEach { rd_kafka_NewTopic_destroy($0) } }
+            for name in names {
+                guard let topic = rd_kafka_NewTopic_new(name, Int32(partitions), Int32(replicationFactor), &errstr, errstr.count) else {
+                    throw KafkaError(.admin, "\(name): \(cString(errstr))")
+                }
+                topics.append(topic)
+            }
+            guard let queue = rd_kafka_queue_new(pointer) else { throw KafkaError(.admin, "rd_kafka_queue_new failed") }
+            defer { rd_kafka_queue_destroy(queue) }
+            rd_kafka_CreateTopics(pointer, &topics, topics.count, nil, queue)
+            guard let event = rd_kafka_queue_poll(queue, milliseconds) else {
+                throw KafkaError(.unreachable, "no answer to CreateTopics within \(milliseconds) ms")
+            }
+            defer { rd_kafka_event_destroy(event) }
+            if rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError(.admin, code: rd_kafka_event_error(event))
+            }
+            guard let result = rd_kafka_event_CreateTopics_result(event) else {
+                throw KafkaError(.admin, "unexpected admin result")
+            }
+            var count = 0
+            guard let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return }
+            for index in 0..<count {
+                let error = rd_kafka_topic_result_error(results[index])
+                if error != RD_KAFKA_RESP_ERR_NO_ERROR && error != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS {
+                    let name = String(cString: rd_kafka_topic_result_name(results[index]))
+                    throw KafkaError(.admin, "\(name): \(String(cString: rd_kafka_err2str(error)))", code: error.rawValue)
+                }
+            }
+        }
+    }
+
+    /// Waits until every queued record was acknowledged or the timeout passed.
+    public func flush(timeout: Duration) async throws {
+        let milliseconds = Int32(timeout.components.seconds * 1000)
+        try await handle.blocking { pointer throws(KafkaError) in
+            let error = rd_kafka_flush(pointer, milliseconds)
+            if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(.unreachable, code: error) }
+        }
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    /// Flushes in-flight records, fails whatever the broker did not acknowledge, destroys the client.
+    public func shutdown() async {
+        do {
+            try await flush(timeout: flushTimeout)
+        } catch {
+            logger.error("producer flush at shutdown did not complete", metadata: ["error": "\(error)", "pending": "\(pending.count)"])
+        }
+        for continuation in pending.drain() {
+            continuation.resume(throwing: KafkaError(.shutdown, "producer shut down before the broker acknowledged"))
+        }
+        await handle.close()
+    }
+}
+
+/// Keeps every header value's bytes alive for the duration of `body`.
+private func withHeaderValues<R>(_ values: [[UInt8]], _ body: ([UnsafeRawBufferPointer]) -> R) -> R {
+    func recurse(_ index: Int, _ acc: [UnsafeRawBufferPointer]) -> R {
+        if index == values.count { return body(acc) }
+        return values[index].withUnsafeBytes { recurse(index + 1, acc + [$0]) }
+    }
+    return recurse(0, [])
+}

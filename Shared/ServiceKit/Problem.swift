@@ -1,0 +1,105 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import PostgresNIO
+
+/// RFC 9457 problem details, the body of every error response.
+public struct ProblemDetails: Codable, Sendable, Equatable {
+    public var type: String
+    public var title: String
+    public var status: Int
+    public var detail: String?
+    public var instance: String?
+    /// Per-field or per-check explanations (validation errors, readiness checks).
+    public var errors: [String: String]?
+
+    public init(type: String = "about:blank", title: String, status: Int, detail: String? = nil,
+                instance: String? = nil, errors: [String: String]? = nil) {
+        self.type = type
+        self.title = title
+        self.status = status
+        self.detail = detail
+        self.instance = instance
+        self.errors = errors
+    }
+
+    /// The response carrying this problem as `application/problem+json`.
+    public func response() -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = (try? encoder.encode(self)) ?? Data(#"{"title":"error"}"#.utf8)
+        return Response(
+            status: HTTPResponse.Status(code: status),
+            headers: [.contentType: "application/problem+json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// An error that knows its problem details; each service's error enum conforms.
+public protocol ProblemConvertible: Error {
+    var problem: ProblemDetails { get }
+}
+
+/// Turns every error into problem+json in one place. Domain errors keep their status even when
+/// thrown inside a database transaction; anything unexpected is logged and answered 500 without
+/// echoing internals.
+public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            return Self.problem(for: error, request: request, logger: context.logger).response()
+        }
+    }
+
+    static func problem(for error: any Error, request: Request, logger: Logger) -> ProblemDetails {
+        var error = error
+        if let transaction = error as? PostgresTransactionError, let inner = transaction.closureError {
+            error = inner
+        }
+        if let convertible = error as? ProblemConvertible {
+            var problem = convertible.problem
+            problem.instance = problem.instance ?? request.uri.path
+            return problem
+        }
+        if let http = error as? HTTPError {
+            return ProblemDetails(
+                title: http.status.reasonPhrase, status: http.status.code,
+                detail: http.body ?? Self.defaultDetail(for: http.status, request: request), instance: request.uri.path)
+        }
+        if error is DecodingError {
+            return ProblemDetails(
+                title: "Bad Request", status: 400, detail: "the request body is not valid: \(Self.describe(error))",
+                instance: request.uri.path)
+        }
+        logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+        return ProblemDetails(
+            title: "Internal Server Error", status: 500, detail: "the request could not be completed; it was logged",
+            instance: request.uri.path)
+    }
+
+    static func defaultDetail(for status: HTTPResponse.Status, request: Request) -> String? {
+        switch status {
+        case .notFound: "no resource at \(request.method) \(request.uri.path)"
+        case .methodNotAllowed: "\(request.method) is not allowed on \(request.uri.path)"
+        case .contentTooLarge: "the request body is larger than this endpoint accepts"
+        default: nil
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        guard let decoding = error as? DecodingError else { return "\(error)" }
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.isEmpty ? "body" : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch decoding {
+        case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])) is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "\(path(context.codingPath)) has the wrong type"
+        case .dataCorrupted(let context): return "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default: return "\(decoding)"
+        }
+    }
+}

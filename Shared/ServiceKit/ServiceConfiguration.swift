@@ -1,0 +1,103 @@
+import Contracts
+import Foundation
+import Logging
+import Messaging
+import PostgresNIO
+import Storage
+
+/// A service's configuration, read from environment variables (see the README's table).
+public struct ServiceConfiguration: Sendable {
+    public var service: ServiceName
+    /// HTTP bind address: `DMS_<SERVICE>_HOST`, default 127.0.0.1.
+    public var host: String
+    /// HTTP port: `DMS_<SERVICE>_PORT`, default the service's port (8081–8086).
+    public var port: Int
+    /// `DMS_<SERVICE>_DATABASE_URL`, else `DMS_DATABASE_URL`.
+    public var databaseURL: String
+    /// librdkafka settings: `DMS_KAFKA_BROKERS` (default 127.0.0.1:19092) and `DMS_KAFKA_PROP_*`.
+    public var kafka: KafkaConfiguration
+    /// Partitions of each topic this service creates: `DMS_KAFKA_PARTITIONS`, default 6.
+    public var topicPartitions: Int
+    /// Bearer token of internal HTTP calls: `DMS_SERVICE_TOKEN` (required).
+    public var serviceToken: String
+    /// `DMS_LOG_LEVEL`, default info.
+    public var logLevel: Logger.Level
+    /// Every variable, for service-specific settings (connector secrets and the like).
+    public var environment: [String: String]
+
+    /// Variables every service needs set (no safe default exists for a secret).
+    public static func requiredVariables(for service: ServiceName) -> [String] {
+        ["DMS_SERVICE_TOKEN", "DMS_DATABASE_URL"] + extraRequiredVariables(for: service)
+    }
+
+    /// Secrets a particular service cannot start without.
+    public static func extraRequiredVariables(for service: ServiceName) -> [String] {
+        []
+    }
+
+    public init(
+        service: ServiceName, host: String = "127.0.0.1", port: Int? = nil, databaseURL: String,
+        kafka: KafkaConfiguration, topicPartitions: Int = 6, serviceToken: String,
+        logLevel: Logger.Level = .info, environment: [String: String] = [:]
+    ) {
+        self.service = service
+        self.host = host
+        self.port = port ?? service.defaultPort
+        self.databaseURL = databaseURL
+        self.kafka = kafka
+        self.topicPartitions = topicPartitions
+        self.serviceToken = serviceToken
+        self.logLevel = logLevel
+        self.environment = environment
+    }
+
+    /// Reads the configuration; throws naming every variable that is missing or malformed.
+    public static func fromEnvironment(
+        _ service: ServiceName, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> ServiceConfiguration {
+        var problems: [String] = []
+        let prefix = service.environmentPrefix
+        func value(_ names: String...) -> String? {
+            for name in names { if let v = environment[name], !v.isEmpty { return v } }
+            return nil
+        }
+        let port = value(prefix + "PORT").map { Int($0) } ?? service.defaultPort
+        if port == nil || !(1...65535).contains(port!) { problems.append("\(prefix)PORT must be a port number") }
+        let databaseURL = value(prefix + "DATABASE_URL", "DMS_DATABASE_URL")
+        if let databaseURL {
+            do { _ = try PostgresClient.Configuration.fromURL(databaseURL) } catch {
+                problems.append("\(prefix)DATABASE_URL / DMS_DATABASE_URL: \(error)")
+            }
+        } else {
+            problems.append("\(prefix)DATABASE_URL or DMS_DATABASE_URL is required (postgres://user:password@host:port/database)")
+        }
+        let token = value("DMS_SERVICE_TOKEN")
+        if token == nil { problems.append("DMS_SERVICE_TOKEN is required (the bearer token of internal HTTP calls)") }
+        for name in extraRequiredVariables(for: service) where value(name) == nil {
+            problems.append("\(name) is required")
+        }
+        let partitions = Int(value("DMS_KAFKA_PARTITIONS") ?? "6")
+        if partitions == nil || partitions! < 1 { problems.append("DMS_KAFKA_PARTITIONS must be a positive number") }
+        let level = value("DMS_LOG_LEVEL").map { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+        if level == nil { problems.append("DMS_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical") }
+        guard problems.isEmpty, let port, let databaseURL, let token, let partitions, let level else {
+            throw ConfigurationError(service: service, problems: problems)
+        }
+        let kafka = KafkaConfiguration(
+            bootstrapServers: value("DMS_KAFKA_BROKERS") ?? "127.0.0.1:19092",
+            properties: KafkaConfiguration.properties(fromEnvironment: environment))
+        return ServiceConfiguration(
+            service: service, host: value(prefix + "HOST") ?? "127.0.0.1", port: port, databaseURL: databaseURL,
+            kafka: kafka, topicPartitions: partitions, serviceToken: token, logLevel: level,
+            environment: environment)
+    }
+}
+
+/// The configuration cannot be used; lists every problem at once.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var service: ServiceName
+    public var problems: [String]
+    public var description: String {
+        "\(service.rawValue): invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,161 @@
+import Contracts
+import Foundation
+import Hummingbird
+import Logging
+import Messaging
+import PostgresNIO
+import Prometheus
+import ServiceLifecycle
+import Storage
+
+/// What every service stands on: its database client, its Kafka producer, its migrations, its
+/// health and metrics endpoints. A service's `buildApplication` creates one, adds its routes to
+/// `makeRouter()` and returns `makeApplication(router:)`.
+public struct ServicePlatform: Sendable {
+    public let configuration: ServiceConfiguration
+    public let logger: Logger
+    public let postgres: PostgresClient
+    public let producer: KafkaProducer
+    public let metrics: PrometheusCollectorRegistry
+    public let migrations: [Migration]
+
+    public init(
+        configuration: ServiceConfiguration, migrationsDirectory: URL,
+        metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+    ) throws {
+        var logger = Logger(label: "dms.\(configuration.service.rawValue)")
+        logger.logLevel = configuration.logLevel
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = metrics
+        self.migrations = try Migration.load(from: migrationsDirectory)
+        self.postgres = PostgresClient(
+            configuration: try PostgresClient.Configuration.fromURL(configuration.databaseURL),
+            backgroundLogger: logger)
+        var kafka = configuration.kafka
+        kafka.properties["client.id", default: "dms-\(configuration.service.rawValue)"] =
+            kafka.properties["client.id"] ?? "dms-\(configuration.service.rawValue)"
+        self.producer = try KafkaProducer(configuration: kafka, logger: logger)
+    }
+
+    /// The topics this service makes sure exist: its own, those it reads, and their dead-letter topics.
+    public var topics: [String] {
+        let service = configuration.service
+        let base = service.publishes + service.consumes
+        return Array(Set(base + base.map(Topic.deadLetter(of:)))).sorted()
+    }
+
+    /// A router with problem+json errors, request metrics, `/health/*` and `/metrics`.
+    /// Add the service's routes under `authenticated(router)`.
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: MetricsMiddleware())
+        router.addHealthRoutes(checks: [.database(postgres, logger: logger), .broker(producer)])
+        router.addMetricsRoute(registry: metrics)
+        return router
+    }
+
+    /// The `/v1` group, open only to callers with the service token.
+    public func authenticated(_ router: Router<BasicRequestContext>) -> RouterGroup<BasicRequestContext> {
+        router.group("v1").add(middleware: ServiceTokenMiddleware(token: configuration.serviceToken))
+    }
+
+    /// The application: database client and producer start first and stop last; migrations run
+    /// before the HTTP server accepts anything; the HTTP server stops taking work first.
+    public func makeApplication(
+        router: Router<BasicRequestContext>, services extraServices: [any Service] = []
+    ) -> some ApplicationProtocol {
+        var app = Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "dms-\(configuration.service.rawValue)"),
+            services: [postgres, producer] + extraServices
+                + [TopicProvisioner(producer: producer, topics: topics, partitions: configuration.topicPartitions, logger: logger)],
+            logger: logger)
+        app.beforeServerStarts { [self] in
+            try await self.migrate()
+        }
+        return app
+    }
+
+    /// Applies the service's migrations, waiting (up to a minute) for a database that is still starting.
+    public func migrate() async throws {
+        let runner = MigrationRunner(migrations: migrations)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            do {
+                let applied = try await runner.apply(on: postgres, logger: logger)
+                logger.info("database schema up to date", metadata: ["applied": "\(applied)"])
+                return
+            } catch let error as MigrationError {
+                logger.critical("\(error)")
+                throw error
+            } catch {
+                guard ContinuousClock.now < deadline else { throw error }
+                logger.warning("database not reachable yet; retrying migrations", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}
+
+/// Keeps the service's topics in place: creates them at start-up and again after a broker lost
+/// them (the local broker keeps its log in memory), checking every `interval`.
+struct TopicProvisioner: Service {
+    let producer: KafkaProducer
+    let topics: [String]
+    let partitions: Int
+    let logger: Logger
+    var interval: Duration = .seconds(15)
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await producer.ensureTopics(topics, partitions: partitions)
+                    try? await Task.sleep(for: interval)
+                } catch {
+                    logger.warning("could not ensure topics; retrying", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: .seconds(2))
+                }
+            }
+        }
+    }
+}
+
+/// Runs a service's `main`: configuration and start-up errors are printed plainly and exit 1.
+public func runServiceMain(
+    _ service: ServiceName,
+    build: @Sendable (ServiceConfiguration, PrometheusCollectorRegistry) async throws -> any ApplicationProtocol
+) async {
+    do {
+        let configuration = try ServiceConfiguration.fromEnvironment(service)
+        let registry = bootstrapObservability(configuration)
+        let app = try await build(configuration, registry)
+        try await app.runService()
+    } catch {
+        FileHandle.standardError.write(Data("\(service.rawValue): \(error)\n".utf8))
+        exit(1)
+    }
+}
+
+extension ServicePlatform {
+    /// Builds a service's application: platform, router with its `/v1` routes, lifecycle.
+    public static func application(
+        configuration: ServiceConfiguration, metrics: PrometheusCollectorRegistry, migrationsDirectory: URL,
+        routes: (RouterGroup<BasicRequestContext>, ServicePlatform) -> Void
+    ) throws -> some ApplicationProtocol {
+        let platform = try ServicePlatform(
+            configuration: configuration, migrationsDirectory: migrationsDirectory, metrics: metrics)
+        return platform.makeApplication(router: platform.makeRouter(routes: routes))
+    }
+
+    /// The full router of a service: platform endpoints plus its authenticated `/v1` routes.
+    public func makeRouter(routes: (RouterGroup<BasicRequestContext>, ServicePlatform) -> Void) -> Router<BasicRequestContext> {
+        let router = makeRouter()
+        routes(authenticated(router), self)
+        return router
+    }
+}

@@ -1,0 +1,36 @@
+import Crypto
+import Foundation
+import Hummingbird
+
+/// Requires `Authorization: Bearer <DMS_SERVICE_TOKEN>` on internal HTTP calls.
+public struct ServiceTokenMiddleware<Context: RequestContext>: RouterMiddleware {
+    let expected: [UInt8]
+
+    public init(token: String) {
+        self.expected = Array(token.utf8)
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw Unauthorized(detail: "this endpoint needs Authorization: Bearer <service token>")
+        }
+        guard constantTimeEquals(Array(header.dropFirst("Bearer ".count).utf8), expected) else {
+            throw Unauthorized(detail: "the service token is not valid")
+        }
+        return try await next(request, context)
+    }
+
+    struct Unauthorized: ProblemConvertible {
+        var detail: String
+        var problem: ProblemDetails { ProblemDetails(title: "Unauthorized", status: 401, detail: detail) }
+    }
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+public func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    // Hashing both first makes the comparison length-independent as well.
+    let ha = Array(SHA256.hash(data: a)), hb = Array(SHA256.hash(data: b))
+    var difference: UInt8 = 0
+    for index in 0..<ha.count { difference |= ha[index] ^ hb[index] }
+    return difference == 0
+}

@@ -1,0 +1,127 @@
+import Contracts
+import Foundation
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// One of our executables started as a real process, with its output in a log file.
+public final class ServiceProcess: Sendable {
+    public let service: ServiceName
+    public let port: Int
+    public let logFile: URL
+    private let process: Process
+
+    public init(_ service: ServiceName, environment: [String: String]) throws {
+        self.service = service
+        self.port = try freePort()
+        self.logFile = FileManager.default.temporaryDirectory.appendingPathComponent("dms-\(service.rawValue)-\(UUID().uuidString.prefix(8)).log")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let process = Process()
+        process.executableURL = TestEnvironment.current.binaryDirectory.appendingPathComponent(service.rawValue)
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DMS_") }
+        env[service.environmentPrefix + "PORT"] = String(port)
+        env["DMS_KAFKA_BROKERS"] = TestEnvironment.current.kafkaBrokers
+        env["DMS_SERVICE_TOKEN"] = ServiceHarness.serviceToken
+        env["DMS_LOG_LEVEL"] = "info"
+        env.merge(environment) { $1 }
+        process.environment = env
+        let handle = try FileHandle(forWritingTo: logFile)
+        process.standardOutput = handle
+        process.standardError = handle
+        self.process = process
+        try process.run()
+    }
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var isRunning: Bool { process.isRunning }
+    public var output: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    /// The process's exit status once it has ended.
+    public var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
+
+    /// Sends SIGTERM (graceful shutdown) and waits for the exit status.
+    public func terminate(timeout: Duration = .seconds(20)) async throws -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        return try await waitForExit(timeout: timeout)
+    }
+
+    public func waitForExit(timeout: Duration) async throws -> Int32 {
+        var status: Int32 = -1
+        try await eventually("\(service.rawValue) to exit", timeout: timeout) {
+            guard let exit = exitStatus else { return "still running" }
+            status = exit
+            return nil
+        }
+        return status
+    }
+
+    /// Status code and body of a GET.
+    public func get(_ path: String) async throws -> (status: Int, body: String) {
+        var request = URLRequest(url: URL(string: baseURL + path)!)
+        request.timeoutInterval = 5
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// A TCP port nobody listens on right now.
+public func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw POSIXError(.EMFILE) }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw POSIXError(.EADDRINUSE) }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// A throwaway PostgreSQL cluster (infra/lib/pg-scratch) for tests that stop and start a database.
+public struct ScratchCluster: Sendable {
+    public let directory: URL
+    public let port: Int
+
+    public init() throws {
+        directory = TestEnvironment.repositoryRoot.appendingPathComponent(".dms/test/pg-\(UUID().uuidString.prefix(8))")
+        port = try freePort()
+    }
+
+    public var adminURL: String {
+        "postgres://dms_admin:\(TestEnvironment.current.adminPassword)@127.0.0.1:\(port)/postgres"
+    }
+
+    public func start() async throws { try await script("start") }
+    public func stop() async throws { try await script("stop") }
+    public func destroy() async { try? await script("destroy") }
+
+    /// Runs infra/lib/pg-scratch; waits for it without blocking a cooperative thread.
+    func script(_ command: String) async throws {
+        let process = Process()
+        process.executableURL = TestEnvironment.repositoryRoot.appendingPathComponent("infra/lib/pg-scratch")
+        process.arguments = [command, directory.path, String(port)]
+        var env = ProcessInfo.processInfo.environment
+        env["DMS_ADMIN_PASSWORD"] = TestEnvironment.current.adminPassword
+        process.environment = env
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        guard status == 0 else {
+            throw ScriptFailed(description: "pg-scratch \(command) exited \(status)")
+        }
+    }
+}
+
+public struct ScriptFailed: Error, CustomStringConvertible {
+    public var description: String
+}

@@ -1,0 +1,75 @@
+# Starting, checking and stopping our service processes. Sourced after common.sh and setup.sh.
+
+service_pid_file() { echo "$DMS_STATE/run/$1.pid"; }
+service_log_file() { echo "$DMS_STATE/logs/$1.log"; }
+service_url() { echo "http://127.0.0.1:$(service_default_port "$1")"; }
+
+http_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$1" 2>/dev/null || true; }
+
+# Starts each service whose process is not running; leaves running ones alone.
+start_services() { # bin dir
+  local bin="$1" svc pidf
+  mkdir -p "$DMS_STATE/run" "$DMS_STATE/logs"
+  for svc in "${DMS_SERVICES[@]}"; do
+    pidf=$(service_pid_file "$svc")
+    if pid_alive "$pidf"; then continue; fi
+    port_open "$(service_default_port "$svc")" &&
+      die "port $(service_default_port "$svc") ($svc) is taken by a process that is not ours"
+    log "starting $svc"
+    nohup "$bin/$svc" >>"$(service_log_file "$svc")" 2>&1 </dev/null &
+    echo $! >"$pidf"
+  done
+}
+
+wait_services_ready() { # seconds
+  local deadline=$((SECONDS + $1)) svc pending
+  while :; do
+    pending=()
+    for svc in "${DMS_SERVICES[@]}"; do
+      pid_alive "$(service_pid_file "$svc")" || {
+        tail -n 20 "$(service_log_file "$svc")" >&2 || true
+        die "$svc exited during start-up; its log: $(service_log_file "$svc")"
+      }
+      [ "$(http_status "$(service_url "$svc")/health/ready")" = 200 ] || pending+=("$svc")
+    done
+    [ ${#pending[@]} -eq 0 ] && return 0
+    [ $SECONDS -lt $deadline ] || die "not ready within $1 s: ${pending[*]} (see .dms/logs/)"
+    sleep 0.5
+  done
+}
+
+load_demo_data() {
+  local svc db pw file
+  for svc in "${DMS_SERVICES[@]}"; do
+    file="$DMS_ROOT/infra/demo/$svc.sql"
+    [ -f "$file" ] || continue
+    db=$(service_database "$svc"); pw="DMS_$(service_env_name "$svc")_DB_PASSWORD"
+    PGPASSWORD="${!pw}" psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$DMS_PG_PORT" -U "$db" -d "$db" \
+      -f "$file" >/dev/null || die "loading demo data for $svc failed ($file)"
+  done
+}
+
+print_table() {
+  local svc
+  printf '\n%-12s %-26s %s\n' SERVICE URL LOG
+  for svc in "${DMS_SERVICES[@]}"; do
+    printf '%-12s %-26s %s\n' "$svc" "$(service_url "$svc")" "${DMS_STATE#"$DMS_ROOT"/}/logs/$svc.log"
+  done
+  printf '%-12s %-26s %s\n' postgres "127.0.0.1:$DMS_PG_PORT" ".dms/postgres/postgres.log"
+  printf '%-12s %-26s %s\n' broker "127.0.0.1:$DMS_BROKER_PORT" ".dms/logs/broker.log"
+  printf '\nConfiguration (tokens, secrets, database URLs): .dms/local.env — stop with infra/stop\n'
+}
+
+stop_pid_file() { # pid file, name
+  local pidf="$1" pid deadline
+  [ -f "$pidf" ] || return 0
+  pid=$(cat "$pidf")
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping $2 (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + 20))
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+    kill -0 "$pid" 2>/dev/null && { log "$2 did not stop in 20 s; killing it"; kill -KILL "$pid" 2>/dev/null || true; }
+  fi
+  rm -f "$pidf"
+}
