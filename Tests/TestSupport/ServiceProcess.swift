@@ -104,19 +104,30 @@ public struct ScratchCluster: Sendable {
     public func stop() async throws { try await script("stop") }
     public func destroy() async { try? await script("destroy") }
 
-    /// Runs infra/lib/pg-scratch; waits for it without blocking a cooperative thread.
+    /// Runs infra/lib/pg-scratch. The script records its exit status in a file that we poll:
+    /// Foundation's `Process` did not report the end of a child whose own child (PostgreSQL)
+    /// lives on, so neither `waitUntilExit` nor `terminationHandler` can be relied on here.
     func script(_ command: String) async throws {
+        let statusFile = directory.deletingLastPathComponent()
+            .appendingPathComponent("\(directory.lastPathComponent).\(command).\(UUID().uuidString.prefix(6)).status")
+        try FileManager.default.createDirectory(
+            at: directory.deletingLastPathComponent(), withIntermediateDirectories: true)
         let process = Process()
-        process.executableURL = TestEnvironment.repositoryRoot.appendingPathComponent("infra/lib/pg-scratch")
-        process.arguments = [command, directory.path, String(port)]
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        let script = TestEnvironment.repositoryRoot.appendingPathComponent("infra/lib/pg-scratch").path
+        process.arguments = ["-c", "\"$0\" \"$1\" \"$2\" \"$3\" </dev/null >/dev/null 2>&1; echo $? > \"$4\"",
+                             script, command, directory.path, String(port), statusFile.path]
         var env = ProcessInfo.processInfo.environment
         env["DMS_ADMIN_PASSWORD"] = TestEnvironment.current.adminPassword
         process.environment = env
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
+        try process.run()
+        var status = ""
+        try await eventually("pg-scratch \(command)", timeout: .seconds(60), every: .milliseconds(100)) {
+            status = (try? String(contentsOf: statusFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            return status.isEmpty ? "running" : nil
         }
-        guard status == 0 else {
+        try? FileManager.default.removeItem(at: statusFile)
+        guard status == "0" else {
             throw ScriptFailed(description: "pg-scratch \(command) exited \(status)")
         }
     }
