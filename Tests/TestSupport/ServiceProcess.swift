@@ -92,7 +92,9 @@ public struct ScratchCluster: Sendable {
     public let port: Int
 
     public init() throws {
-        directory = TestEnvironment.repositoryRoot.appendingPathComponent(".dms/test/pg-\(UUID().uuidString.prefix(8))")
+        let base = TestEnvironment.current.values["DMS_PG_SCRATCH_BASE"].map { URL(fileURLWithPath: $0) }
+            ?? TestEnvironment.repositoryRoot.appendingPathComponent(".dms/test")
+        directory = base.appendingPathComponent("pg-\(UUID().uuidString.prefix(8))")
         port = try freePort()
     }
 

@@ -4,7 +4,7 @@ set -euo pipefail
 DMS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DMS_STATE="$DMS_ROOT/.dms"            # git-ignored: data, logs, pids, generated secrets
 DMS_ENV_FILE="$DMS_STATE/local.env"
-DMS_PG_DIR="$DMS_STATE/postgres"
+DMS_PG_DIR="$DMS_STATE/postgres"     # moved by pg_home_for_owner when the postgres user cannot reach it
 DMS_PG_BIN="/usr/lib/postgresql/15/bin"
 DMS_PG_PORT="${DMS_PG_PORT:-54329}"
 DMS_BROKER_PORT="${DMS_BROKER_PORT:-19092}"
@@ -45,5 +45,19 @@ load_env() {
 random_secret() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
+
+# The cluster runs as the `postgres` user when we are root; if that user cannot reach the
+# checkout (a clone under /root, say), the cluster's folders live under /var/tmp instead.
+pg_home_for_owner() {
+  mkdir -p "$DMS_STATE"
+  if is_root && ! runuser -u postgres -- test -x "$DMS_STATE" 2>/dev/null; then
+    local tag; tag=$(printf '%s' "$DMS_ROOT" | sha256sum | cut -c1-12)
+    echo "/var/tmp/dms-$tag"
+  else
+    echo "$DMS_STATE"
+  fi
+}
+DMS_PG_HOME="$(pg_home_for_owner)"
+[ "$DMS_PG_HOME" = "$DMS_STATE" ] || { mkdir -p "$DMS_PG_HOME"; chmod 755 "$DMS_PG_HOME"; DMS_PG_DIR="$DMS_PG_HOME/postgres"; }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }

@@ -55,7 +55,7 @@ print_table() {
   for svc in "${DMS_SERVICES[@]}"; do
     printf '%-12s %-26s %s\n' "$svc" "$(service_url "$svc")" "${DMS_STATE#"$DMS_ROOT"/}/logs/$svc.log"
   done
-  printf '%-12s %-26s %s\n' postgres "127.0.0.1:$DMS_PG_PORT" ".dms/postgres/postgres.log"
+  printf '%-12s %-26s %s\n' postgres "127.0.0.1:$DMS_PG_PORT" "$DMS_PG_DIR/postgres.log"
   printf '%-12s %-26s %s\n' broker "127.0.0.1:$DMS_BROKER_PORT" ".dms/logs/broker.log"
   printf '\nConfiguration (tokens, secrets, database URLs): .dms/local.env — stop with infra/stop\n'
 }

@@ -128,14 +128,14 @@ ensure_postgres() {
     # TCP on loopback: passwords (scram-sha-256) for every role.
     as_pg_owner "$DMS_PG_BIN/initdb" -D "$DMS_PG_DIR/data" -U postgres -E UTF8 --locale=C.UTF-8 \
       --auth-local=trust --auth-host=scram-sha-256 >"$DMS_STATE/initdb.log" 2>&1 ||
-      die "initdb failed: see .dms/initdb.log"
+      die "initdb failed: see $DMS_STATE/initdb.log"
   fi
   if pg_ctl_cmd status >/dev/null 2>&1; then return 0; fi
   port_open "$DMS_PG_PORT" && die "port $DMS_PG_PORT is taken by a process that is not ours; free it or set DMS_PG_PORT"
   log "starting PostgreSQL on 127.0.0.1:$DMS_PG_PORT"
   pg_ctl_cmd -w -t 30 -l "$DMS_PG_DIR/postgres.log" \
     -o "-p $DMS_PG_PORT -k $DMS_PG_DIR/socket -c listen_addresses=127.0.0.1 -c max_connections=300" \
-    start >/dev/null || die "PostgreSQL did not start: see .dms/postgres/postgres.log"
+    start >/dev/null || die "PostgreSQL did not start: see $DMS_PG_DIR/postgres.log"
 }
 
 # Secrets are generated once per checkout and kept in .dms/local.env.
@@ -161,6 +161,7 @@ ensure_config() {
     echo "DMS_INGEST_SECRET_FORMS=$(secret_for DMS_INGEST_SECRET_FORMS)"
     echo "DMS_INGEST_CHAT_TOKEN=$(secret_for DMS_INGEST_CHAT_TOKEN)"
     echo "DMS_LOG_DIR=$DMS_STATE/logs"
+    echo "DMS_PG_SCRATCH_BASE=$DMS_PG_HOME/test"
     for svc in "${DMS_SERVICES[@]}"; do
       up=$(service_env_name "$svc"); db=$(service_database "$svc")
       pw=$(secret_for "DMS_${up}_DB_PASSWORD")
