@@ -25,6 +25,12 @@ struct HTTPPlatformTests {
         throw CocoaError(.featureUnsupported)
     }
 
+    /// Suspends until cancelled, like a dependency that accepts a request and never replies.
+    static func neverAnswers() async {
+        let silence = AsyncStream<Never> { _ in }
+        for await _ in silence {}
+    }
+
     func router(checks: [ReadinessCheck] = [], transactionError: (any Error)? = nil) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ProblemMiddleware())
@@ -92,7 +98,9 @@ struct HTTPPlatformTests {
     func readiness() async throws {
         let failing = router(checks: [
             ReadinessCheck(name: "database") { throw CocoaError(.fileNoSuchFile) },
-            ReadinessCheck(name: "broker") { try await Task.sleep(for: .seconds(30)) },
+            // A broker that never answers: the stream never yields and ends only when the
+            // readiness deadline cancels the probe.
+            ReadinessCheck(name: "broker") { await Self.neverAnswers() },
             ReadinessCheck(name: "cache") {},
         ])
         try await Application(router: failing).test(.router) { client in
