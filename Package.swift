@@ -55,9 +55,12 @@ let package = Package(
             dependencies: [
                 "CRdkafka", "Contracts", "Storage",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Shared/Messaging"
+            path: "Shared/Messaging",
+            resources: [.copy("Migrations")]
         ),
         .target(
             name: "ServiceKit",
@@ -73,7 +76,29 @@ let package = Package(
             path: "Shared/ServiceKit"
         ),
 
+        // MARK: Benchmarks (`swift run -c release messaging-benchmark`)
+        .executableTarget(
+            name: "messaging-benchmark",
+            dependencies: [
+                "Messaging", "Storage", "Contracts",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/MessagingBenchmark"
+        ),
+
         // MARK: Tests
+        // A small process the messaging fault tests start and kill (-9): a relay or an inbox consumer.
+        .executableTarget(
+            name: "messaging-drill",
+            dependencies: [
+                "Messaging", "Storage", "Contracts",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/MessagingDrill"
+        ),
         .target(
             name: "TestSupport",
             dependencies: [
@@ -87,7 +112,13 @@ let package = Package(
         ),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
-        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "TestSupport"]),
+        .testTarget(
+            name: "MessagingTests",
+            dependencies: [
+                "Messaging", "TestSupport", "messaging-drill",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         .testTarget(
             name: "ServiceKitTests",
             dependencies: [

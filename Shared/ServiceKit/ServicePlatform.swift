@@ -18,6 +18,8 @@ public struct ServicePlatform: Sendable {
     public let producer: KafkaProducer
     public let metrics: PrometheusCollectorRegistry
     public let migrations: [Migration]
+    /// Publishes the outbox (services that publish events).
+    public let relay: OutboxRelay?
 
     public init(
         configuration: ServiceConfiguration, migrationsDirectory: URL,
@@ -36,6 +38,21 @@ public struct ServicePlatform: Sendable {
         kafka.properties["client.id", default: "dms-\(configuration.service.rawValue)"] =
             kafka.properties["client.id"] ?? "dms-\(configuration.service.rawValue)"
         self.producer = try KafkaProducer(configuration: kafka, logger: logger)
+        self.relay = configuration.service.publishes.isEmpty
+            ? nil : OutboxRelay(client: postgres, producer: producer, logger: logger)
+    }
+
+    /// The service's consumer group: `dms-<service>`.
+    public var consumerGroup: String { "dms-\(configuration.service.rawValue)" }
+
+    /// An idempotent consumer of the topics this service reads, applying events with `handler`.
+    /// Pass it to `makeApplication(router:services:)`.
+    public func inbox(registry: EventRegistry, handler: any InboxHandler, options: InboxConsumer.Options = .init()) -> InboxConsumer {
+        var kafka = configuration.kafka
+        kafka.properties["client.id"] = kafka.properties["client.id"] ?? "dms-\(configuration.service.rawValue)"
+        return InboxConsumer(
+            groupID: consumerGroup, topics: configuration.service.consumes, kafka: kafka, client: postgres,
+            producer: producer, registry: registry, handler: handler, options: options, logger: logger)
     }
 
     /// The topics this service makes sure exist: its own, those it reads, and their dead-letter topics.
@@ -62,7 +79,8 @@ public struct ServicePlatform: Sendable {
     }
 
     /// The application: database client and producer start first and stop last; migrations run
-    /// before the HTTP server accepts anything; the HTTP server stops taking work first.
+    /// before the HTTP server accepts anything; the HTTP server stops taking work first, then the
+    /// consumers and the outbox relay, then the producer (flushing) and the database client.
     public func makeApplication(
         router: Router<BasicRequestContext>, services extraServices: [any Service] = []
     ) -> some ApplicationProtocol {
@@ -71,7 +89,7 @@ public struct ServicePlatform: Sendable {
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "dms-\(configuration.service.rawValue)"),
-            services: [postgres, producer] + extraServices
+            services: [postgres, producer] + (relay.map { [$0] } ?? []) + extraServices
                 + [TopicProvisioner(producer: producer, topics: topics, partitions: configuration.topicPartitions, logger: logger)],
             logger: logger)
         app.beforeServerStarts { [self] in
@@ -80,9 +98,14 @@ public struct ServicePlatform: Sendable {
         return app
     }
 
-    /// Applies the service's migrations, waiting (up to a minute) for a database that is still starting.
+    /// Applies the outbox/inbox tables and the service's migrations, waiting (up to a minute) for
+    /// a database that is still starting.
     public func migrate() async throws {
-        let runner = MigrationRunner(migrations: migrations)
+        try await migrate(MessagingMigrations.runner())
+        try await migrate(MigrationRunner(migrations: migrations))
+    }
+
+    private func migrate(_ runner: MigrationRunner) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
             do {
@@ -145,11 +168,12 @@ extension ServicePlatform {
     /// Builds a service's application: platform, router with its `/v1` routes, lifecycle.
     public static func application(
         configuration: ServiceConfiguration, metrics: PrometheusCollectorRegistry, migrationsDirectory: URL,
-        routes: (RouterGroup<BasicRequestContext>, ServicePlatform) -> Void
+        routes: (RouterGroup<BasicRequestContext>, ServicePlatform) -> Void,
+        consumers: (ServicePlatform) -> [any Service] = { _ in [] }
     ) throws -> some ApplicationProtocol {
         let platform = try ServicePlatform(
             configuration: configuration, migrationsDirectory: migrationsDirectory, metrics: metrics)
-        return platform.makeApplication(router: platform.makeRouter(routes: routes))
+        return platform.makeApplication(router: platform.makeRouter(routes: routes), services: consumers(platform))
     }
 
     /// The full router of a service: platform endpoints plus its authenticated `/v1` routes.

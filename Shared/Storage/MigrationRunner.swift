@@ -9,9 +9,14 @@ public struct MigrationRunner: Sendable {
     static let lockKey: Int64 = 0x444D_535F_4D49_4752  // "DMS_MIGR"
 
     public let migrations: [Migration]
+    /// Where applied versions are recorded: a service's own files in `schema_migrations`; the
+    /// shared messaging tables (outbox, inbox) in their own table so the two numberings never clash.
+    public let table: String
 
-    public init(migrations: [Migration]) {
+    public init(migrations: [Migration], table: String = "schema_migrations") {
+        precondition(table.wholeMatch(of: /[a-z_][a-z0-9_]*/) != nil, "migration table must be a plain identifier")
         self.migrations = migrations
+        self.table = table
     }
 
     /// Applies what is pending and returns the versions applied now (empty when up to date).
@@ -39,7 +44,7 @@ public struct MigrationRunner: Sendable {
     private func applyLocked(on connection: PostgresConnection, logger: Logger) async throws -> [Int] {
         try await connection.query(
             """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
+            CREATE TABLE IF NOT EXISTS \(unescaped: table) (
                 version integer PRIMARY KEY,
                 name text NOT NULL,
                 checksum text NOT NULL,
@@ -50,7 +55,7 @@ public struct MigrationRunner: Sendable {
         )
         var recorded: [Int: (name: String, checksum: String)] = [:]
         let rows = try await connection.query(
-            "SELECT version, name, checksum FROM schema_migrations ORDER BY version", logger: logger)
+            "SELECT version, name, checksum FROM \(unescaped: table) ORDER BY version", logger: logger)
         for try await (version, name, checksum) in rows.decode((Int, String, String).self) {
             recorded[version] = (name, checksum)
         }
@@ -77,7 +82,7 @@ public struct MigrationRunner: Sendable {
                 }
                 try await connection.query(
                     """
-                    INSERT INTO schema_migrations (version, name, checksum)
+                    INSERT INTO \(unescaped: table) (version, name, checksum)
                     VALUES (\(migration.version), \(migration.name), \(migration.checksum))
                     """,
                     logger: logger

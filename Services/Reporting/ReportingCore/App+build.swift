@@ -9,7 +9,8 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     try ServicePlatform.application(
         configuration: configuration, metrics: metrics, migrationsDirectory: ReportingMigrations.directory,
-        routes: addReportingRoutes)
+        routes: addReportingRoutes,
+        consumers: { platform in [platform.inbox(registry: EventLog.registry, handler: EventLog())] })
 }
 
 /// The service's own SQL migrations, shipped as a resource folder.

@@ -13,11 +13,15 @@ final class KafkaHandle: @unchecked Sendable {
     /// Blocking librdkafka calls (metadata, admin, flush) run here, never on the cooperative pool.
     let blockingQueue: DispatchQueue
 
-    /// Creates the client; `configure` may set callbacks and the opaque on the conf before creation.
+    /// Creates the client; `configure` may set callbacks and the opaque on the conf before creation,
+    /// `prepare` runs once on the new client before polling starts, and `poll` is called in a loop on
+    /// the poll thread (it must return within about 100 ms so that `close` is prompt).
     init(
         type: rd_kafka_type_t,
         configuration: KafkaConfiguration,
-        configure: (OpaquePointer) -> Void = { _ in }
+        configure: (OpaquePointer) -> Void = { _ in },
+        prepare: (OpaquePointer) throws(KafkaError) -> Void = { _ throws(KafkaError) in },
+        poll: @escaping @Sendable (OpaquePointer) -> Void = { rd_kafka_poll($0, 100) }
     ) throws(KafkaError) {
         guard let conf = rd_kafka_conf_new() else { throw KafkaError(.client, "rd_kafka_conf_new failed") }
         var errstr = [CChar](repeating: 0, count: 512)
@@ -32,11 +36,17 @@ final class KafkaHandle: @unchecked Sendable {
             rd_kafka_conf_destroy(conf)
             throw KafkaError(.client, cString(errstr))
         }
+        do throws(KafkaError) {
+            try prepare(handle)
+        } catch {
+            rd_kafka_destroy(handle)
+            throw error
+        }
         self.pointer = handle
         self.blockingQueue = DispatchQueue(label: "dms.kafka.blocking")
         let thread = Thread { [pointer = UnsafeSendable(handle), polling] in
             while !polling.stop.load(ordering: .acquiring) {
-                rd_kafka_poll(pointer.value, 100)
+                poll(pointer.value)
             }
             polling.stopped.signal()
         }
@@ -60,7 +70,7 @@ final class KafkaHandle: @unchecked Sendable {
 
     /// The broker's cluster view; fails when no broker answers within the timeout.
     func metadata(timeout: Duration) async throws(KafkaError) -> ClusterMetadata {
-        let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = milliseconds(timeout)
         return try await blocking { pointer throws(KafkaError) in
             var metadata: UnsafePointer<rd_kafka_metadata>?
             let error = rd_kafka_metadata(pointer, 1, nil, &metadata, milliseconds)
@@ -81,22 +91,26 @@ final class KafkaHandle: @unchecked Sendable {
     }
 
     /// Stops polling and destroys the client off the cooperative pool (both may block). Idempotent.
-    func close() async {
+    /// `beforeDestroy` runs after the poll thread stopped (a consumer closes its group membership there).
+    func close(beforeDestroy: @escaping @Sendable (OpaquePointer) -> Void = { _ in }) async {
         await withCheckedContinuation { continuation in
             blockingQueue.async {
-                self.close()
+                self.close(beforeDestroy: beforeDestroy)
                 continuation.resume()
             }
         }
     }
 
     /// Stops polling and destroys the client, blocking the calling thread. Idempotent.
-    func close() {
+    func close(beforeDestroy: (OpaquePointer) -> Void = { _ in }) {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         polling.stop.store(true, ordering: .releasing)
         polling.stopped.wait()
+        beforeDestroy(pointer)
         rd_kafka_destroy(pointer)
     }
+
+    var isClosed: Bool { closed.load(ordering: .acquiring) }
 
     deinit { close() }
 }
@@ -119,6 +133,12 @@ struct UnsafeSendable<Value>: @unchecked Sendable {
 final class PollControl: Sendable {
     let stop = Atomic<Bool>(false)
     let stopped = DispatchSemaphore(value: 0)
+}
+
+/// A librdkafka timeout argument in milliseconds.
+func milliseconds(_ duration: Duration) -> Int32 {
+    let (seconds, attoseconds) = duration.components
+    return Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
 }
 
 /// The text in a NUL-terminated C buffer.

@@ -1,6 +1,7 @@
 import CRdkafka
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -26,33 +27,33 @@ public struct OutgoingRecord: Sendable {
     }
 }
 
-/// The continuations of messages waiting for the broker's acknowledgement, keyed by a per-message
-/// id that travels through librdkafka as the message opaque.
+/// The messages waiting for the broker's acknowledgement, keyed by a per-message id that travels
+/// through librdkafka as the message opaque. Each belongs to a batch waiting for all its reports.
 final class PendingDeliveries: Sendable {
     private struct State {
         var nextID: UInt = 1
-        var waiting: [UInt: CheckedContinuation<DeliveryReport, any Error>] = [:]
+        var waiting: [UInt: (batch: DeliveryBatch, index: Int)] = [:]
         var accepting = true
     }
     private let state = Mutex(State())
 
-    /// Registers a continuation; nil when shutting down.
-    func register(_ continuation: CheckedContinuation<DeliveryReport, any Error>) -> UInt? {
+    /// Registers a message of a batch; nil when shutting down.
+    func register(_ batch: DeliveryBatch, index: Int) -> UInt? {
         state.withLock { state in
             guard state.accepting else { return nil }
             let id = state.nextID
             state.nextID += 1
-            state.waiting[id] = continuation
+            state.waiting[id] = (batch, index)
             return id
         }
     }
 
-    func take(_ id: UInt) -> CheckedContinuation<DeliveryReport, any Error>? {
+    func take(_ id: UInt) -> (batch: DeliveryBatch, index: Int)? {
         state.withLock { $0.waiting.removeValue(forKey: id) }
     }
 
     /// Stops accepting and hands back whatever still waits, to be failed by the caller.
-    func drain() -> [CheckedContinuation<DeliveryReport, any Error>] {
+    func drain() -> [(batch: DeliveryBatch, index: Int)] {
         state.withLock { state in
             state.accepting = false
             defer { state.waiting.removeAll() }
@@ -63,56 +64,160 @@ final class PendingDeliveries: Sendable {
     var count: Int { state.withLock { $0.waiting.count } }
 }
 
+/// The reports of one `send` call, delivered together once every message has one.
+final class DeliveryBatch: Sendable {
+    private struct State {
+        var results: [Result<DeliveryReport, KafkaError>?]
+        var remaining: Int
+        var continuation: CheckedContinuation<[Result<DeliveryReport, KafkaError>], Never>?
+    }
+    private let state: Mutex<State>
+
+    init(count: Int, continuation: CheckedContinuation<[Result<DeliveryReport, KafkaError>], Never>) {
+        state = Mutex(State(results: Array(repeating: nil, count: count), remaining: count, continuation: continuation))
+    }
+
+    func complete(_ index: Int, _ result: Result<DeliveryReport, KafkaError>) {
+        let finished: (CheckedContinuation<[Result<DeliveryReport, KafkaError>], Never>, [Result<DeliveryReport, KafkaError>])? =
+            state.withLock { state in
+                guard state.results[index] == nil else { return nil }
+                state.results[index] = result
+                state.remaining -= 1
+                guard state.remaining == 0, let continuation = state.continuation else { return nil }
+                state.continuation = nil
+                return (continuation, state.results.map { $0! })
+            }
+        if let (continuation, results) = finished { continuation.resume(returning: results) }
+    }
+}
+
+/// What librdkafka's callbacks need: the pending table, a logger, and whether the client hit a
+/// fatal error (after which it must be replaced).
+final class ProducerCallbacks: Sendable {
+    let pending = PendingDeliveries()
+    let logger: Logger
+    let fatal = Atomic<Bool>(false)
+
+    init(logger: Logger) { self.logger = logger }
+}
+
 /// Idempotent Kafka producer (`enable.idempotence=true`, `acks=all`): `send` returns only once the
-/// broker acknowledged the record. Runs as a `Service`: on graceful shutdown it flushes what is in
-/// flight before destroying the client.
+/// broker acknowledged the records. Runs as a `Service`: on graceful shutdown it flushes what is in
+/// flight before destroying the client. After a fatal error (an idempotent producer's sequence
+/// broken, e.g. by a broker that lost its log) the client is replaced on the next send.
 public final class KafkaProducer: Service, Sendable {
-    let handle: KafkaHandle
-    private let pending: PendingDeliveries
+    private let current: Mutex<KafkaHandle>
+    private let callbacks: ProducerCallbacks
+    private let configuration: KafkaConfiguration
     private let logger: Logger
     private let flushTimeout: Duration
+    private let shutDown = Atomic<Bool>(false)
+
+    var handle: KafkaHandle { current.withLock { $0 } }
+    private var pending: PendingDeliveries { callbacks.pending }
 
     public init(configuration: KafkaConfiguration, logger: Logger, flushTimeout: Duration = .seconds(10)) throws {
-        let pending = PendingDeliveries()
-        self.pending = pending
+        let callbacks = ProducerCallbacks(logger: logger)
+        self.callbacks = callbacks
         self.logger = logger
         self.flushTimeout = flushTimeout
-        self.handle = try KafkaHandle(type: RD_KAFKA_PRODUCER, configuration: configuration.forProducer()) { conf in
-            // The opaque is the pending table; it outlives the handle (both are owned by self,
-            // and the handle is closed before self goes away).
-            rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(pending).toOpaque())
+        self.configuration = configuration.forProducer()
+        self.current = Mutex(try Self.makeHandle(self.configuration, callbacks))
+    }
+
+    private static func makeHandle(_ configuration: KafkaConfiguration, _ callbacks: ProducerCallbacks) throws(KafkaError) -> KafkaHandle {
+        try KafkaHandle(type: RD_KAFKA_PRODUCER, configuration: configuration) { conf in
+            // The opaque is the callbacks object, owned by the producer, which closes every
+            // handle before it goes away.
+            rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(callbacks).toOpaque())
             rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
                 guard let message, let opaque else { return }
-                let pending = Unmanaged<PendingDeliveries>.fromOpaque(opaque).takeUnretainedValue()
+                let callbacks = Unmanaged<ProducerCallbacks>.fromOpaque(opaque).takeUnretainedValue()
                 let id = UInt(bitPattern: message.pointee._private)
-                guard let continuation = pending.take(id) else { return }
+                guard let (batch, index) = callbacks.pending.take(id) else { return }
                 let m = message.pointee
                 if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
                     let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
-                    continuation.resume(returning: DeliveryReport(topic: topic, partition: m.partition, offset: m.offset))
+                    Metrics.Counter(label: "dms_kafka_produced_total", dimensions: [("topic", topic)]).increment()
+                    batch.complete(index, .success(DeliveryReport(topic: topic, partition: m.partition, offset: m.offset)))
                 } else {
-                    continuation.resume(throwing: KafkaError(.delivery, code: m.err))
+                    batch.complete(index, .failure(KafkaError(.delivery, code: m.err)))
+                }
+            }
+            rd_kafka_conf_set_error_cb(conf) { rk, error, reason, opaque in
+                guard let opaque else { return }
+                let callbacks = Unmanaged<ProducerCallbacks>.fromOpaque(opaque).takeUnretainedValue()
+                var detail = reason.map { String(cString: $0) } ?? ""
+                if error == RD_KAFKA_RESP_ERR__FATAL.rawValue, let rk {
+                    var buffer = [CChar](repeating: 0, count: 512)
+                    let cause = rd_kafka_fatal_error(rk, &buffer, buffer.count)
+                    detail = "fatal \(String(cString: rd_kafka_err2str(cause))): \(cString(buffer))"
+                    callbacks.fatal.store(true, ordering: .releasing)
+                    callbacks.logger.error("kafka producer failed fatally; it will be replaced", metadata: ["reason": "\(detail)"])
+                } else {
+                    callbacks.logger.warning("kafka producer error", metadata: ["code": "\(error)", "reason": "\(detail)"])
                 }
             }
         }
     }
 
+    /// Replaces a client that failed fatally; its unacknowledged messages fail and are sent again
+    /// by their callers (the outbox relay does so).
+    private func replaceIfFatal() throws {
+        guard callbacks.fatal.load(ordering: .acquiring), !shutDown.load(ordering: .acquiring) else { return }
+        let old: KafkaHandle? = try current.withLock { handle in
+            guard callbacks.fatal.exchange(false, ordering: .acquiringAndReleasing) else { return nil }
+            let old = handle
+            handle = try Self.makeHandle(configuration, callbacks)
+            return old
+        }
+        if let old {
+            logger.warning("kafka producer replaced after a fatal error")
+            old.blockingQueue.async {
+                old.close { rk in Self.purge(rk) }
+            }
+        }
+    }
+
+    /// Fails what librdkafka still holds so that every waiting `send` gets its answer.
+    private static func purge(_ rk: OpaquePointer) {
+        rd_kafka_purge(rk, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+        rd_kafka_poll(rk, 100)
+    }
+
     /// Sends one record and waits for the broker's acknowledgement.
     @discardableResult
     public func send(_ record: OutgoingRecord) async throws -> DeliveryReport {
-        try await withCheckedThrowingContinuation { continuation in
-            guard let id = pending.register(continuation) else {
-                continuation.resume(throwing: KafkaError(.shutdown, "producer is shutting down"))
-                return
-            }
-            if let error = produce(record, opaque: id), let continuation = pending.take(id) {
-                continuation.resume(throwing: error)
+        try await send([record])[0].get()
+    }
+
+    /// Hands the records to librdkafka in order (so records of one key keep their order) and waits
+    /// until each one was acknowledged or failed.
+    public func send(_ records: [OutgoingRecord]) async -> [Result<DeliveryReport, KafkaError>] {
+        guard !records.isEmpty else { return [] }
+        do {
+            try replaceIfFatal()
+        } catch {
+            let failure = (error as? KafkaError) ?? KafkaError(.client, "\(error)")
+            return records.map { _ in .failure(failure) }
+        }
+        let handle = self.handle
+        return await withCheckedContinuation { continuation in
+            let batch = DeliveryBatch(count: records.count, continuation: continuation)
+            for (index, record) in records.enumerated() {
+                guard let id = pending.register(batch, index: index) else {
+                    batch.complete(index, .failure(KafkaError(.shutdown, "producer is shutting down")))
+                    continue
+                }
+                if let error = produce(record, opaque: id, on: handle), pending.take(id) != nil {
+                    batch.complete(index, .failure(error))
+                }
             }
         }
     }
 
     /// Hands a record to librdkafka (which copies key, value and headers); nil when queued.
-    private func produce(_ record: OutgoingRecord, opaque: UInt) -> KafkaError? {
+    private func produce(_ record: OutgoingRecord, opaque: UInt, on handle: KafkaHandle) -> KafkaError? {
         let topic = strdup(record.topic)
         let names = record.headers.map { strdup($0.name) }
         defer {
@@ -235,8 +340,9 @@ public final class KafkaProducer: Service, Sendable {
         } catch {
             logger.error("producer flush at shutdown did not complete", metadata: ["error": "\(error)", "pending": "\(pending.count)"])
         }
-        for continuation in pending.drain() {
-            continuation.resume(throwing: KafkaError(.shutdown, "producer shut down before the broker acknowledged"))
+        shutDown.store(true, ordering: .releasing)
+        for (batch, index) in pending.drain() {
+            batch.complete(index, .failure(KafkaError(.shutdown, "producer shut down before the broker acknowledged")))
         }
         await handle.close()
     }

@@ -1,0 +1,40 @@
+import Contracts
+import Logging
+import PostgresNIO
+
+/// An event taken from a topic, decoded, about to be applied.
+public struct InboxEvent: Sendable {
+    public let envelope: EventEnvelope
+    /// The payload as the registry decoded it; match on its type.
+    public let payload: any EventPayload
+    public let topic: String
+    public let partition: Int32
+    public let offset: Int64
+}
+
+/// The transaction a batch of events is applied in, shared with the inbox records of those events.
+public struct InboxTransaction: Sendable {
+    public let connection: PostgresConnection
+    public let logger: Logger
+
+    /// Writes events to the outbox in this transaction: they are published if and only if the
+    /// batch that caused them is applied.
+    public func emit(_ events: [OutboxEvent]) async throws {
+        try await Outbox.append(events, on: connection, logger: logger)
+    }
+}
+
+/// What a consuming service writes: how to apply one event. Everything else (deduplication,
+/// transactions, retries, dead letters, offsets) is the inbox's job.
+public protocol InboxHandler: Sendable {
+    /// Applies `event` inside `transaction`. Throw `EventRejected` when the event violates an
+    /// invariant and can never be applied: it goes to the dead-letter topic and the partition moves on.
+    func apply(_ event: InboxEvent, in transaction: InboxTransaction) async throws
+}
+
+/// An event that can never be applied (a violated invariant). It is dead-lettered, not retried.
+public struct EventRejected: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { "rejected: \(reason)" }
+}

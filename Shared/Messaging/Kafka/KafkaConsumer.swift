@@ -1,0 +1,374 @@
+import CRdkafka
+import Foundation
+import Logging
+import Metrics
+import Synchronization
+
+/// A consumer-group member over librdkafka with manual commits.
+///
+/// A dedicated thread polls librdkafka and fills a bounded buffer; when the buffer reaches its high
+/// watermark the assigned partitions are paused (rebalances are still served) and resumed below the
+/// low watermark. One reader takes batches (`nextBatch`) and, once it applied them, `commit`s them:
+/// only then do their offsets reach the group. On revocation the consumer waits briefly for the
+/// batch in flight, commits what was processed, and drops what it had buffered.
+public final class KafkaConsumer: Sendable {
+    public struct Options: Sendable {
+        /// Buffered messages at which fetching pauses.
+        public var highWatermark = 5_000
+        /// Buffered messages at which fetching resumes.
+        public var lowWatermark = 1_000
+        /// How long a revocation waits for the batch in flight before letting go of its partitions.
+        public var revocationGrace: Duration = .seconds(3)
+        public init() {}
+    }
+
+    private let core: ConsumerCore
+    private let handle: KafkaHandle
+    public let groupID: String
+    public let topics: [String]
+
+    /// Joins `groupID` and subscribes to `topics` (they may not exist yet; they are picked up
+    /// when they appear).
+    public init(
+        configuration: KafkaConfiguration, groupID: String, topics: [String], options: Options = Options(),
+        logger: Logger
+    ) throws {
+        var properties = configuration.properties
+        properties["group.id"] = groupID
+        properties["enable.auto.commit"] = "false"
+        properties["enable.auto.offset.store"] = "false"
+        properties["auto.offset.reset", default: "earliest"] = properties["auto.offset.reset"] ?? "earliest"
+        // Notice re-created topics (the local broker loses them on restart) within seconds.
+        properties["topic.metadata.refresh.interval.ms"] = properties["topic.metadata.refresh.interval.ms"] ?? "5000"
+        if let strategy = properties["partition.assignment.strategy"], strategy.contains("cooperative") {
+            throw KafkaError(.configuration, "partition.assignment.strategy: cooperative rebalancing is not supported; use range or roundrobin")
+        }
+        let core = ConsumerCore(groupID: groupID, options: options, logger: logger)
+        self.core = core
+        self.groupID = groupID
+        self.topics = topics
+        self.handle = try KafkaHandle(
+            type: RD_KAFKA_CONSUMER,
+            configuration: KafkaConfiguration(bootstrapServers: configuration.bootstrapServers, properties: properties),
+            configure: { conf in
+                // The opaque is the core, owned by self, which closes the handle before it goes.
+                rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(core).toOpaque())
+                rd_kafka_conf_set_rebalance_cb(conf) { rk, error, partitions, opaque in
+                    guard let rk, let opaque else { return }
+                    Unmanaged<ConsumerCore>.fromOpaque(opaque).takeUnretainedValue().rebalance(rk, error, partitions)
+                }
+                rd_kafka_conf_set_offset_commit_cb(conf) { _, error, offsets, opaque in
+                    guard let opaque else { return }
+                    Unmanaged<ConsumerCore>.fromOpaque(opaque).takeUnretainedValue().committed(error, offsets)
+                }
+                rd_kafka_conf_set_error_cb(conf) { _, error, reason, opaque in
+                    guard let opaque else { return }
+                    let text = reason.map { String(cString: $0) } ?? ""
+                    Unmanaged<ConsumerCore>.fromOpaque(opaque).takeUnretainedValue().logger.warning(
+                        "kafka consumer error", metadata: ["code": "\(error)", "reason": "\(text)"])
+                }
+            },
+            prepare: { rk throws(KafkaError) in
+                rd_kafka_poll_set_consumer(rk)
+                let list = rd_kafka_topic_partition_list_new(Int32(topics.count))
+                defer { rd_kafka_topic_partition_list_destroy(list) }
+                for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
+                let error = rd_kafka_subscribe(rk, list)
+                if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(.client, code: error) }
+            },
+            poll: { rk in core.pollOnce(rk) })
+    }
+
+    /// Waits for at least one message (for ever, or up to `idleTimeout`), then up to `maxWait` for
+    /// `maxMessages`, and returns what is there (at most `maxMessages`). Returns an empty batch once
+    /// the consumer is stopped or when nothing came within `idleTimeout`.
+    public func nextBatch(maxMessages: Int, maxWait: Duration, idleTimeout: Duration? = nil) async throws -> [ConsumedMessage] {
+        try await core.waitUntil(buffered: 1, deadline: idleTimeout.map { .now + $0 })
+        if maxMessages > 1 && maxWait > .zero {
+            try await core.waitUntil(buffered: maxMessages, deadline: .now + maxWait)
+        }
+        return core.take(maxMessages)
+    }
+
+    /// Marks the batch applied and commits its offsets (asynchronously; revocation and close
+    /// commit synchronously).
+    public func commit(_ batch: [ConsumedMessage]) {
+        let offsets = core.completed(batch)
+        guard !offsets.isEmpty, !handle.isClosed else { return }
+        let list = topicPartitionList(offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let error = rd_kafka_commit(handle.pointer, list, 1)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            core.logger.warning("offset commit refused", metadata: ["error": "\(String(cString: rd_kafka_err2str(error)))"])
+        }
+    }
+
+    /// The batch will not be committed (the reader gives up on it while shutting down).
+    public func release(_ batch: [ConsumedMessage]) {
+        core.released()
+    }
+
+    /// Wakes the reader with an empty batch and hands out nothing more.
+    public func stop() {
+        core.stop()
+    }
+
+    /// The partitions assigned to this member now.
+    public var assignment: Set<TopicPartition> { core.assignment }
+
+    /// The group's committed offsets for the given partitions, as the broker has them.
+    public func committedOffsets(_ partitions: [TopicPartition], timeout: Duration = .seconds(5)) async throws -> [TopicPartition: Int64] {
+        let timeoutMS = milliseconds(timeout)
+        return try await handle.blocking { rk throws(KafkaError) in
+            let list = topicPartitionList(Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }))
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let error = rd_kafka_committed(rk, list, timeoutMS)
+            if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(.unreachable, code: error) }
+            return offsets(in: list)
+        }
+    }
+
+    /// Stops, waits briefly for the batch in flight, commits what was processed, leaves the group
+    /// and destroys the client. Idempotent.
+    public func close() async {
+        core.stop()
+        await core.waitForInFlight()
+        await handle.close { [core] rk in
+            core.commitProcessed(rk)
+            rd_kafka_consumer_close(rk)
+        }
+    }
+
+    deinit {
+        handle.close { rk in rd_kafka_consumer_close(rk) }
+    }
+}
+
+/// The consumer's state and the callbacks librdkafka calls on the poll thread.
+final class ConsumerCore: Sendable {
+    typealias Waiter = CheckedContinuation<Void, Never>
+
+    let logger: Logger
+    let groupID: String
+    let options: KafkaConsumer.Options
+    private let state: Mutex<ConsumerState<Waiter>>
+    private let nextWaiterID = Atomic<UInt64>(1)
+    private let lagReportedAt = Mutex<ContinuousClock.Instant>(.now)
+
+    init(groupID: String, options: KafkaConsumer.Options, logger: Logger) {
+        self.groupID = groupID
+        self.options = options
+        self.logger = logger
+        self.state = Mutex(ConsumerState(highWatermark: options.highWatermark, lowWatermark: options.lowWatermark))
+    }
+
+    var assignment: Set<TopicPartition> { state.withLock { $0.assigned } }
+
+    // MARK: Reader side
+
+    func waitUntil(buffered minimum: Int, deadline: ContinuousClock.Instant?) async throws {
+        let id = nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let timer = deadline.map { deadline in
+            Task { [weak self] in
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                self?.state.withLock { $0.endWait(id: id) }?.resume()
+            }
+        }
+        defer { timer?.cancel() }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: Waiter) in
+                state.withLock { $0.wait(id: id, minimum: minimum, continuation) }?.resume()
+            }
+        } onCancel: {
+            state.withLock { $0.endWait(id: id) }?.resume()
+        }
+        try Task.checkCancellation()
+    }
+
+    func take(_ max: Int) -> [ConsumedMessage] {
+        state.withLock { $0.take(max) }
+    }
+
+    func completed(_ batch: [ConsumedMessage]) -> [TopicPartition: Int64] {
+        state.withLock { $0.completed(batch) }
+    }
+
+    func released() {
+        state.withLock { $0.released() }
+    }
+
+    func stop() {
+        state.withLock { $0.stop() }?.resume()
+    }
+
+    func waitForInFlight() async {
+        let deadline = ContinuousClock.now + options.revocationGrace
+        while state.withLock({ $0.inFlight > 0 }) && ContinuousClock.now < deadline && !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    // MARK: Poll thread
+
+    /// One round on the poll thread: apply back-pressure, fetch what is ready, report lag.
+    func pollOnce(_ rk: OpaquePointer) {
+        switch state.withLock({ $0.fetchAction() }) {
+        case .pause: setPaused(rk, true)
+        case .resume: setPaused(rk, false)
+        case .none: break
+        }
+        var fetched: [ConsumedMessage] = []
+        var wait: Int32 = 100
+        while fetched.count < 1_000, let message = rd_kafka_consumer_poll(rk, wait) {
+            wait = 0
+            defer { rd_kafka_message_destroy(message) }
+            let m = message.pointee
+            if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                if m.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                    logger.warning("kafka fetch error", metadata: ["error": "\(String(cString: rd_kafka_err2str(m.err)))"])
+                }
+                continue
+            }
+            // Stamped after the poll that returned it: a rebalance served inside that poll
+            // already moved the generation on.
+            let generation = state.withLock { $0.generation }
+            fetched.append(Self.copy(message, generation: generation))
+        }
+        if !fetched.isEmpty {
+            Metrics.Counter(label: "dms_kafka_consumed_total", dimensions: [("group", groupID)]).increment(by: fetched.count)
+            state.withLock { $0.append(fetched) }?.resume()
+        }
+        reportLag(rk)
+    }
+
+    private static func copy(_ message: UnsafeMutablePointer<rd_kafka_message_t>, generation: Int) -> ConsumedMessage {
+        let m = message.pointee
+        let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
+        let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? []
+        var headers: [(name: String, value: [UInt8])] = []
+        var list: OpaquePointer?
+        if rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list {
+            var index = 0
+            var name: UnsafePointer<CChar>?
+            var bytes: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(list, index, &name, &bytes, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                let headerValue = bytes.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
+                headers.append((name.map { String(cString: $0) } ?? "", headerValue))
+                index += 1
+            }
+        }
+        return ConsumedMessage(
+            topic: topic, partition: m.partition, offset: m.offset, key: key, value: value, headers: headers,
+            generation: generation)
+    }
+
+    private func setPaused(_ rk: OpaquePointer, _ paused: Bool) {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(rk, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        _ = paused ? rd_kafka_pause_partitions(rk, list) : rd_kafka_resume_partitions(rk, list)
+        logger.debug(paused ? "buffer full; fetching paused" : "buffer drained; fetching resumed")
+    }
+
+    /// Called by librdkafka on the poll thread (or inside `rd_kafka_consumer_close`).
+    func rebalance(
+        _ rk: OpaquePointer, _ error: rd_kafka_resp_err_t, _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+    ) {
+        switch error {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            let assigned = Set(partitions.map { offsets(in: $0).keys.map { $0 } } ?? [])
+            let paused = state.withLock { state in
+                state.assign(assigned)
+                return state.paused
+            }
+            rd_kafka_assign(rk, partitions)
+            if paused, let partitions { rd_kafka_pause_partitions(rk, partitions) }
+            logger.info("partitions assigned", metadata: ["group": "\(groupID)", "partitions": "\(assigned.map(\.description).sorted())"])
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            // Give the batch in flight a moment so that its offsets are committed by us rather
+            // than re-read by the next owner (the inbox would absorb that, but it costs time).
+            let deadline = ContinuousClock.now + options.revocationGrace
+            while state.withLock({ $0.inFlight > 0 }) && ContinuousClock.now < deadline {
+                usleep(5_000)
+            }
+            commitProcessed(rk, revoking: true)
+            rd_kafka_assign(rk, nil)
+            logger.info("partitions revoked", metadata: ["group": "\(groupID)"])
+        default:
+            logger.warning("rebalance error", metadata: ["error": "\(String(cString: rd_kafka_err2str(error)))"])
+            _ = state.withLock { $0.revokeAll() }
+            rd_kafka_assign(rk, nil)
+        }
+    }
+
+    /// Commits processed offsets synchronously (revocation, close).
+    func commitProcessed(_ rk: OpaquePointer, revoking: Bool = false) {
+        let offsets = state.withLock { state in revoking ? state.revokeAll() : state.processed }
+        guard !offsets.isEmpty else { return }
+        let list = topicPartitionList(offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let error = rd_kafka_commit(rk, list, 0)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR && error != RD_KAFKA_RESP_ERR__NO_OFFSET {
+            logger.warning("final offset commit failed", metadata: ["error": "\(String(cString: rd_kafka_err2str(error)))"])
+        }
+    }
+
+    func committed(_ error: rd_kafka_resp_err_t, _ offsets: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) {
+        guard error != RD_KAFKA_RESP_ERR__NO_OFFSET else { return }
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning("offset commit failed", metadata: ["error": "\(String(cString: rd_kafka_err2str(error)))"])
+            return
+        }
+        Metrics.Counter(label: "dms_kafka_commits_total", dimensions: [("group", groupID)]).increment()
+    }
+
+    /// Consumer lag (high watermark minus what was processed) per topic, about once a second.
+    private func reportLag(_ rk: OpaquePointer) {
+        let due = lagReportedAt.withLock { last in
+            guard ContinuousClock.now - last >= .seconds(1) else { return false }
+            last = .now
+            return true
+        }
+        guard due else { return }
+        let (assigned, processed) = state.withLock { ($0.assigned, $0.processed) }
+        guard !assigned.isEmpty else { return }
+        let positions = topicPartitionList(Dictionary(uniqueKeysWithValues: assigned.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }))
+        defer { rd_kafka_topic_partition_list_destroy(positions) }
+        rd_kafka_position(rk, positions)
+        let fetched = offsets(in: positions)
+        var lagByTopic: [String: Int64] = [:]
+        for tp in assigned {
+            var low: Int64 = 0
+            var high: Int64 = 0
+            guard rd_kafka_get_watermark_offsets(rk, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                high >= 0
+            else { continue }
+            let done = processed[tp] ?? fetched[tp].flatMap { $0 >= 0 ? $0 : nil } ?? low
+            lagByTopic[tp.topic, default: 0] += max(0, high - done)
+        }
+        for (topic, lag) in lagByTopic {
+            Metrics.Gauge(label: "dms_kafka_consumer_lag", dimensions: [("group", groupID), ("topic", topic)]).record(lag)
+        }
+    }
+}
+
+/// A librdkafka partition list with offsets; the caller destroys it.
+func topicPartitionList(_ offsets: [TopicPartition: Int64]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+    let list = rd_kafka_topic_partition_list_new(Int32(offsets.count))!
+    for (tp, offset) in offsets {
+        rd_kafka_topic_partition_list_add(list, tp.topic, tp.partition).pointee.offset = offset
+    }
+    return list
+}
+
+/// The partitions and offsets in a librdkafka partition list.
+func offsets(in list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> [TopicPartition: Int64] {
+    var result: [TopicPartition: Int64] = [:]
+    for index in 0..<Int(list.pointee.cnt) {
+        let element = list.pointee.elems[index]
+        result[TopicPartition(String(cString: element.topic), element.partition)] = element.offset
+    }
+    return result
+}
