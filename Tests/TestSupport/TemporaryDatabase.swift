@@ -5,7 +5,11 @@ import Storage
 
 /// Databases made for one test, dropped after it: tests never see each other's data.
 public enum TemporaryDatabase {
-    static let logger = Logger(label: "test.database")
+    static let logger: Logger = {
+        var logger = Logger(label: "test.database")
+        logger.logLevel = .warning  // a test that stops a database would otherwise log every reconnect
+        return logger
+    }()
 
     /// Creates a database, runs `body` with its URL, drops it.
     public static func with<T>(

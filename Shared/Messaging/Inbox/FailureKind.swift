@@ -35,10 +35,16 @@ public enum FailureKind: Sendable, Equatable {
             case "22", "23": return .permanent
             default: return .unknown
             }
-        case is CancellationError:
+        case is CancellationError, is AttemptTimedOut:
             return .transient
         default:
             return .unknown
         }
     }
+}
+
+/// Applying a batch took longer than the inbox allows; it was rolled back and is retried.
+public struct AttemptTimedOut: Error, Sendable, CustomStringConvertible {
+    public var after: Duration
+    public var description: String { "applying the batch took longer than \(after)" }
 }

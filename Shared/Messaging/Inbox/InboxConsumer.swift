@@ -20,6 +20,9 @@ public final class InboxConsumer: Service, Sendable {
         public var maxWait: Duration = .milliseconds(10)
         public var retryBase: Duration = .milliseconds(100)
         public var retryMax: Duration = .seconds(5)
+        /// An attempt to apply a batch that takes longer is abandoned (rolled back) and retried: a
+        /// database that vanished otherwise holds the attempt in the connection pool for a minute.
+        public var attemptTimeout: Duration = .seconds(30)
         /// Attempts for a failure of unknown kind (while the database answers) before the event is
         /// treated as poison.
         public var unknownFailureAttempts = 5
@@ -152,7 +155,7 @@ public final class InboxConsumer: Service, Sendable {
         var unknownFailures = 0
         while true {
             do {
-                try await apply(events)
+                try await applyWithinDeadline(events)
                 return .applied
             } catch {
                 var kind = FailureKind.of(error)
@@ -194,6 +197,18 @@ public final class InboxConsumer: Service, Sendable {
             }
         }
         return true
+    }
+
+    private func applyWithinDeadline(_ events: [Decoded]) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.apply(events) }
+            group.addTask {
+                try await Task.sleep(for: self.options.attemptTimeout)
+                throw AttemptTimedOut(after: self.options.attemptTimeout)
+            }
+            try await group.next()
+            group.cancelAll()
+        }
     }
 
     /// One transaction: claim the ids not seen before, apply those events, commit.
