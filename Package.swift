@@ -129,7 +129,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "TestSupport", "ServiceKit",
+                "TestSupport", "ServiceKit", "Messaging", "Contracts",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 // The services' executables are built by `swift test` and started as real processes.
                 "ingest", "leads", "deals", "inventory", "dealer-info", "reporting",
                 "IngestCore", "LeadsCore", "DealsCore", "InventoryCore", "DealerInfoCore", "ReportingCore",

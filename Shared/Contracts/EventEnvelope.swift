@@ -72,7 +72,8 @@ public struct EventEnvelope: Sendable, Equatable, Codable {
     }
 }
 
-/// A JSON value kept as a parsed tree so that unknown fields survive a round trip.
+/// A JSON value kept as a parsed tree so that unknown fields survive a round trip. Numbers keep
+/// Decimal's 38 significant digits (wider ones as Double); money and identifiers travel as strings.
 public enum JSONPayload: Sendable, Equatable, Codable {
     case null
     case bool(Bool)
@@ -89,6 +90,9 @@ public enum JSONPayload: Sendable, Equatable, Codable {
             self = .bool(b)
         } else if let d = try? c.decode(Decimal.self) {
             self = .number("\(d)")
+        } else if let d = try? c.decode(Double.self) {
+            // Beyond Decimal's range (1e200, 5e-324): kept as a binary floating-point number.
+            self = .number("\(d)")
         } else if let s = try? c.decode(String.self) {
             self = .string(s)
         } else if let a = try? c.decode([JSONPayload].self) {
@@ -103,7 +107,13 @@ public enum JSONPayload: Sendable, Equatable, Codable {
         switch self {
         case .null: try c.encodeNil()
         case .bool(let b): try c.encode(b)
-        case .number(let n): try c.encode(Decimal(string: n) ?? 0)
+        case .number(let n):
+            // Decimal's description never has an exponent; a Double's beyond Decimal's range does.
+            if n.contains("e") || n.contains("E"), let d = Double(n) {
+                try c.encode(d)
+            } else {
+                try c.encode(Decimal(string: n, locale: Locale(identifier: "en_US_POSIX")) ?? 0)
+            }
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)
         case .object(let o): try c.encode(o)
@@ -145,7 +155,8 @@ public enum Timestamp {
         let o = match.output
         guard let year = Int32(o.1), let month = Int32(o.2), let day = Int32(o.3), let hour = Int32(o.4),
             let minute = Int32(o.5), let second = Int32(o.6),
-            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+            (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
+            hour < 24, minute < 60, second < 61
         else { return nil }
         var parts = tm()
         parts.tm_year = year - 1900
@@ -157,7 +168,10 @@ public enum Timestamp {
         var epoch = Int64(timegm(&parts))
         if o.8 != "Z" {
             let digits = o.8.dropFirst().filter(\.isNumber)
-            let offset = (Int64(digits.prefix(2))! * 60 + Int64(digits.suffix(2))!) * 60
+            let offsetHours = Int64(digits.prefix(2))!
+            let offsetMinutes = Int64(digits.suffix(2))!
+            guard offsetHours <= 18, offsetMinutes < 60 else { return nil }
+            let offset = (offsetHours * 60 + offsetMinutes) * 60
             epoch -= o.8.hasPrefix("+") ? offset : -offset
         }
         var ms = epoch * 1000
@@ -168,5 +182,13 @@ public enum Timestamp {
             if fraction.count > 3, let next = fraction.dropFirst(3).first, next >= "5" { ms += 1 }
         }
         return Date(timeIntervalSince1970: Double(ms) / 1000)
+    }
+
+    static func daysIn(month: Int32, year: Int32) -> Int32 {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 }

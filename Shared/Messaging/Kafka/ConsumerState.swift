@@ -137,7 +137,8 @@ struct ConsumerState<Waiter> {
     mutating func wait(id: UInt64, minimum: Int, _ waiter: Waiter) -> Waiter? {
         precondition(waiting == nil, "a KafkaConsumer has one reader at a time")
         lastRegistered = max(lastRegistered, id)
-        if stopped || buffered >= minimum || endedEarly.remove(id) != nil { return waiter }
+        let ended = endedEarly.remove(id) != nil
+        if stopped || buffered >= minimum || ended { return waiter }
         waiting = Waiting(id: id, minimum: minimum, waiter: waiter)
         return nil
     }

@@ -38,6 +38,11 @@ public final class KafkaConsumer: Sendable {
         properties["enable.auto.commit"] = "false"
         properties["enable.auto.offset.store"] = "false"
         properties["auto.offset.reset", default: "earliest"] = properties["auto.offset.reset"] ?? "earliest"
+        // The poll thread keeps polling while a batch is applied (even through a long database
+        // outage), so a short poll interval is safe; it bounds how long a rebalance waits for
+        // members, and a short session lets the group recover quickly after a broker restart.
+        properties["session.timeout.ms"] = properties["session.timeout.ms"] ?? "10000"
+        properties["max.poll.interval.ms"] = properties["max.poll.interval.ms"] ?? "15000"
         // Notice re-created topics (the local broker loses them on restart) within seconds.
         properties["topic.metadata.refresh.interval.ms"] = properties["topic.metadata.refresh.interval.ms"] ?? "5000"
         if let strategy = properties["partition.assignment.strategy"], strategy.contains("cooperative") {
