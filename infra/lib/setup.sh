@@ -1,7 +1,7 @@
 # Installs what is missing and starts the local PostgreSQL and broker. Sourced after common.sh.
 # Every step checks first and does nothing when its work is already done.
 
-DMS_APT_PACKAGES=(postgresql-15 build-essential pkg-config libssl-dev zlib1g-dev libzstd-dev
+DMS_APT_PACKAGES=(postgresql-15 build-essential patch pkg-config libssl-dev zlib1g-dev libzstd-dev
   liblz4-dev libsasl2-dev libcurl4-openssl-dev python3-venv curl)
 
 ensure_toolchain() {
@@ -39,12 +39,18 @@ debian_mirror() {
   echo "$uri"
 }
 
+# Fixes we apply to librdkafka's source (infra/librdkafka/*.patch), identified by their checksum;
+# an install without the current patches is rebuilt.
+librdkafka_patches_id() { cat "$DMS_ROOT"/infra/librdkafka/*.patch | sha256sum | cut -c1-16; }
+LIBRDKAFKA_STAMP=/usr/local/lib/librdkafka.dms-patches
+
 ensure_librdkafka() {
   local have
   have=$(pkg-config --modversion rdkafka 2>/dev/null || echo 0)
-  if version_ge "$have" "$DMS_RDKAFKA_MIN" && ldconfig -p | grep -q 'librdkafka.so.1 '; then return 0; fi
+  if version_ge "$have" "$DMS_RDKAFKA_MIN" && ldconfig -p | grep -q 'librdkafka.so.1 ' &&
+    [ "$(cat "$LIBRDKAFKA_STAMP" 2>/dev/null)" = "$(librdkafka_patches_id)" ]; then return 0; fi
   is_root || die "librdkafka >= $DMS_RDKAFKA_MIN is missing (found $have); run infra/run once as root to build it from Debian's source package"
-  log "building librdkafka >= $DMS_RDKAFKA_MIN from Debian trixie's source package (found: $have)"
+  log "building librdkafka >= $DMS_RDKAFKA_MIN from Debian trixie's source package with our fixes (found: $have)"
   local work="$DMS_STATE/build/librdkafka" mirror
   mirror=$(debian_mirror)
   rm -rf "$work"; mkdir -p "$work/sources" "$work/lists/partial" "$work/src"
@@ -66,10 +72,15 @@ SRC
   tar -xzf "$orig" -C "$work/src"
   local dir
   dir=$(find "$work/src" -maxdepth 1 -type d -name 'librdkafka-*' | head -n1)
+  local fix
+  for fix in "$DMS_ROOT"/infra/librdkafka/*.patch; do
+    (cd "$dir" && patch -p1 -s <"$fix") || die "could not apply $fix to librdkafka's source"
+  done
   (cd "$dir" && ./configure --prefix=/usr/local --disable-gssapi >"$work/configure.log" 2>&1 &&
     make -j"$(nproc)" libs >"$work/make.log" 2>&1 && make -C src install >"$work/install.log" 2>&1) ||
     die "building librdkafka failed: see $work/*.log"
   ldconfig
+  librdkafka_patches_id >"$LIBRDKAFKA_STAMP"
   have=$(pkg-config --modversion rdkafka 2>/dev/null || echo 0)
   version_ge "$have" "$DMS_RDKAFKA_MIN" || die "librdkafka install did not take: pkg-config says $have"
   log "librdkafka $have installed into /usr/local"

@@ -1,4 +1,5 @@
 import CRdkafka
+import Dispatch
 import Foundation
 import Logging
 import Metrics
@@ -30,26 +31,48 @@ public struct OutgoingRecord: Sendable {
 /// The messages waiting for the broker's acknowledgement, keyed by a per-message id that travels
 /// through librdkafka as the message opaque. Each belongs to a batch waiting for all its reports.
 final class PendingDeliveries: Sendable {
+    struct Entry {
+        var batch: DeliveryBatch
+        var index: Int
+        /// Which client the message was handed to.
+        var client: Int
+        var since: ContinuousClock.Instant
+    }
     private struct State {
         var nextID: UInt = 1
-        var waiting: [UInt: (batch: DeliveryBatch, index: Int)] = [:]
+        var waiting: [UInt: Entry] = [:]
         var accepting = true
     }
     private let state = Mutex(State())
 
-    /// Registers a message of a batch; nil when shutting down.
-    func register(_ batch: DeliveryBatch, index: Int) -> UInt? {
+    /// Registers a message of a batch handed to `client`; nil when shutting down.
+    func register(_ batch: DeliveryBatch, index: Int, client: Int) -> UInt? {
         state.withLock { state in
             guard state.accepting else { return nil }
             let id = state.nextID
             state.nextID += 1
-            state.waiting[id] = (batch, index)
+            state.waiting[id] = Entry(batch: batch, index: index, client: client, since: .now)
             return id
         }
     }
 
     func take(_ id: UInt) -> (batch: DeliveryBatch, index: Int)? {
-        state.withLock { $0.waiting.removeValue(forKey: id) }
+        state.withLock { $0.waiting.removeValue(forKey: id).map { ($0.batch, $0.index) } }
+    }
+
+    /// How long the oldest message of `client` has waited for its acknowledgement.
+    func oldestWait(client: Int) -> Duration? {
+        state.withLock { state in
+            state.waiting.values.filter { $0.client == client }.map(\.since).min().map { ContinuousClock.now - $0 }
+        }
+    }
+
+    /// Removes and returns what still waits on `client` (after it was destroyed).
+    func takeAll(client: Int) -> [(batch: DeliveryBatch, index: Int)] {
+        state.withLock { state in
+            let ids = state.waiting.filter { $0.value.client == client }.map(\.key)
+            return ids.compactMap { state.waiting.removeValue(forKey: $0).map { ($0.batch, $0.index) } }
+        }
     }
 
     /// Stops accepting and hands back whatever still waits, to be failed by the caller.
@@ -57,7 +80,7 @@ final class PendingDeliveries: Sendable {
         state.withLock { state in
             state.accepting = false
             defer { state.waiting.removeAll() }
-            return Array(state.waiting.values)
+            return state.waiting.values.map { ($0.batch, $0.index) }
         }
     }
 
@@ -106,23 +129,89 @@ final class ProducerCallbacks: Sendable {
 /// flight before destroying the client. After a fatal error (an idempotent producer's sequence
 /// broken, e.g. by a broker that lost its log) the client is replaced on the next send.
 public final class KafkaProducer: Service, Sendable {
-    private let current: Mutex<KafkaHandle>
+    /// The client in use and its number (each replacement gets the next one).
+    private let current: Mutex<(handle: KafkaHandle, number: Int)>
     private let callbacks: ProducerCallbacks
     private let configuration: KafkaConfiguration
     private let logger: Logger
     private let flushTimeout: Duration
+    private let stallTimeout: Duration
     private let shutDown = Atomic<Bool>(false)
+    /// Signalled to stop the watchdog thread.
+    private let watchdogStop = DispatchSemaphore(value: 0)
 
-    var handle: KafkaHandle { current.withLock { $0 } }
+    var handle: KafkaHandle { current.withLock { $0.handle } }
     private var pending: PendingDeliveries { callbacks.pending }
 
-    public init(configuration: KafkaConfiguration, logger: Logger, flushTimeout: Duration = .seconds(10)) throws {
+    /// - Parameter stallTimeout: when the broker answers but has acknowledged nothing for this
+    ///   long, the client is replaced (librdkafka 2.8 never recovers a producer whose topic was
+    ///   re-created under the same name, as after a restart of a broker that lost its log); the
+    ///   waiting sends fail and their callers send again.
+    public init(
+        configuration: KafkaConfiguration, logger: Logger, flushTimeout: Duration = .seconds(10),
+        stallTimeout: Duration = .seconds(15)
+    ) throws {
         let callbacks = ProducerCallbacks(logger: logger)
         self.callbacks = callbacks
         self.logger = logger
         self.flushTimeout = flushTimeout
+        self.stallTimeout = stallTimeout
         self.configuration = configuration.forProducer()
-        self.current = Mutex(try Self.makeHandle(self.configuration, callbacks))
+        self.current = Mutex((try Self.makeHandle(self.configuration, callbacks), 1))
+        // The watchdog makes blocking librdkafka calls, so it has a thread of its own.
+        let thread = Thread { [weak self, watchdogStop] in
+            while watchdogStop.wait(timeout: .now() + 1) == .timedOut {
+                guard let self else { return }
+                self.inspect()
+            }
+        }
+        thread.name = "dms.kafka.watchdog"
+        thread.start()
+    }
+
+    /// Runs on the watchdog thread once a second: replaces a client that failed fatally, or one
+    /// that has acknowledged nothing for `stallTimeout` while the broker answers.
+    private func inspect() {
+        guard !shutDown.load(ordering: .acquiring) else { return }
+        let (handle, number) = current.withLock { $0 }
+        if callbacks.fatal.load(ordering: .acquiring) {
+            replace(number, reason: "fatal error")
+            return
+        }
+        guard let waited = pending.oldestWait(client: number), waited > stallTimeout else { return }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        guard rd_kafka_metadata(handle.pointer, 0, nil, &metadata, 2_000) == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            return  // the broker is away: waiting is right, librdkafka delivers when it is back
+        }
+        if let metadata { rd_kafka_metadata_destroy(metadata) }
+        replace(number, reason: "no acknowledgement for \(waited) while the broker answers")
+    }
+
+    /// Swaps in a new client if `number` is still the current one; the old one is purged and
+    /// destroyed in the background, and whatever still waited on it fails.
+    private func replace(_ number: Int, reason: String) {
+        let replaced: KafkaHandle?
+        do {
+            replaced = try current.withLock { current -> KafkaHandle? in
+                guard current.number == number else { return nil }
+                callbacks.fatal.store(false, ordering: .releasing)
+                let old = current.handle
+                current = (try Self.makeHandle(configuration, callbacks), number + 1)
+                return old
+            }
+        } catch {
+            logger.error("could not create a replacement Kafka producer", metadata: ["error": "\(error)"])
+            return
+        }
+        guard let old = replaced else { return }
+        logger.warning("kafka producer replaced", metadata: ["reason": "\(reason)"])
+        Counter(label: "dms_kafka_producer_replacements_total").increment()
+        old.blockingQueue.async { [pending] in
+            old.close { rk in Self.purge(rk) }
+            for (batch, index) in pending.takeAll(client: number) {
+                batch.complete(index, .failure(KafkaError(.delivery, "producer replaced before the broker acknowledged (\(reason))")))
+            }
+        }
     }
 
     private static func makeHandle(_ configuration: KafkaConfiguration, _ callbacks: ProducerCallbacks) throws(KafkaError) -> KafkaHandle {
@@ -161,24 +250,6 @@ public final class KafkaProducer: Service, Sendable {
         }
     }
 
-    /// Replaces a client that failed fatally; its unacknowledged messages fail and are sent again
-    /// by their callers (the outbox relay does so).
-    private func replaceIfFatal() throws {
-        guard callbacks.fatal.load(ordering: .acquiring), !shutDown.load(ordering: .acquiring) else { return }
-        let old: KafkaHandle? = try current.withLock { handle in
-            guard callbacks.fatal.exchange(false, ordering: .acquiringAndReleasing) else { return nil }
-            let old = handle
-            handle = try Self.makeHandle(configuration, callbacks)
-            return old
-        }
-        if let old {
-            logger.warning("kafka producer replaced after a fatal error")
-            old.blockingQueue.async {
-                old.close { rk in Self.purge(rk) }
-            }
-        }
-    }
-
     /// Fails what librdkafka still holds so that every waiting `send` gets its answer.
     private static func purge(_ rk: OpaquePointer) {
         rd_kafka_purge(rk, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
@@ -195,17 +266,11 @@ public final class KafkaProducer: Service, Sendable {
     /// until each one was acknowledged or failed.
     public func send(_ records: [OutgoingRecord]) async -> [Result<DeliveryReport, KafkaError>] {
         guard !records.isEmpty else { return [] }
-        do {
-            try replaceIfFatal()
-        } catch {
-            let failure = (error as? KafkaError) ?? KafkaError(.client, "\(error)")
-            return records.map { _ in .failure(failure) }
-        }
-        let handle = self.handle
+        let (handle, number) = current.withLock { $0 }
         return await withCheckedContinuation { continuation in
             let batch = DeliveryBatch(count: records.count, continuation: continuation)
             for (index, record) in records.enumerated() {
-                guard let id = pending.register(batch, index: index) else {
+                guard let id = pending.register(batch, index: index, client: number) else {
                     batch.complete(index, .failure(KafkaError(.shutdown, "producer is shutting down")))
                     continue
                 }
@@ -335,12 +400,14 @@ public final class KafkaProducer: Service, Sendable {
 
     /// Flushes in-flight records, fails whatever the broker did not acknowledge, destroys the client.
     public func shutdown() async {
+        guard !shutDown.load(ordering: .acquiring) else { return }
         do {
             try await flush(timeout: flushTimeout)
         } catch {
             logger.error("producer flush at shutdown did not complete", metadata: ["error": "\(error)", "pending": "\(pending.count)"])
         }
         shutDown.store(true, ordering: .releasing)
+        watchdogStop.signal()
         for (batch, index) in pending.drain() {
             batch.complete(index, .failure(KafkaError(.shutdown, "producer shut down before the broker acknowledged")))
         }
