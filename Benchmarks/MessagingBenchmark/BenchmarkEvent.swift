@@ -57,16 +57,23 @@ extension Array where Element == OutboxEvent {
     }
 }
 
-/// The consuming side's work: one row per event, in the inbox's transaction.
+/// The consuming side's work: one row per event, in the inbox's transaction — one INSERT for the
+/// whole batch (the batch form of `InboxHandler.apply`), as a projection would write it.
 struct AppliedHandler: InboxHandler {
     let clock: HandlerClock
 
     func apply(_ event: InboxEvent, in transaction: InboxTransaction) async throws {
+        try await apply([event], in: transaction)
+    }
+
+    func apply(_ events: [InboxEvent], in transaction: InboxTransaction) async throws {
         let started = ContinuousClock.now
+        let ids = events.map(\.envelope.id)
+        let occurred = events.map(\.envelope.occurredAt)
         try await transaction.connection.query(
-            "INSERT INTO applied (event_id, occurred_at) VALUES (\(event.envelope.id), \(event.envelope.occurredAt))",
+            "INSERT INTO applied (event_id, occurred_at) SELECT * FROM unnest(\(ids)::uuid[], \(occurred)::timestamptz[])",
             logger: transaction.logger)
-        clock.record(.now - started)
+        clock.record(.now - started, events: events.count)
     }
 }
 
@@ -74,8 +81,8 @@ struct AppliedHandler: InboxHandler {
 final class HandlerClock: Sendable {
     private let state = Mutex<(events: Int, total: Duration)>((0, .zero))
 
-    func record(_ duration: Duration) {
-        state.withLock { $0 = ($0.events + 1, $0.total + duration) }
+    func record(_ duration: Duration, events: Int = 1) {
+        state.withLock { $0 = ($0.events + events, $0.total + duration) }
     }
 
     /// What was recorded since the last reset.

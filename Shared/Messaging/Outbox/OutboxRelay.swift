@@ -76,6 +76,7 @@ public final class OutboxRelay: Service, Sendable {
                     if outcome.published < options.batchSize { await doorbell.wait(timeout: options.pollInterval) }
                 }
             } catch {
+                if stopping.load(ordering: .acquiring) || Task.isCancelled { return }
                 failures += 1
                 logger.warning("outbox relay failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
                 await doorbell.wait(timeout: backoff(failures))
