@@ -157,7 +157,7 @@ enum Benchmark {
             say("  3        \(grouped(settings.e2eCount)) events (envelope ≈ \(settings.envelopeSize) B), outbox transactions of \(settings.e2eTransaction), \(settings.writers) writer tasks")
             let perTick = Double(settings.rate) * Double(settings.tickMilliseconds) / 1000
             say("  4        \(grouped(settings.rate)) events/s for \(settings.seconds) s: \(perTick == perTick.rounded() ? String(Int(perTick)) : fixed(perTick, 2)) events every \(settings.tickMilliseconds) ms, one transaction each")
-            say("  pipeline relay batch \(settings.relayBatch), inbox batch \(settings.inboxBatch) / 10 ms, handler: one INSERT per event")
+            say("  pipeline relay batch \(settings.relayBatch), inbox batch \(settings.inboxBatch) / 10 ms, handler: one INSERT per batch")
         }
         var producer = "idempotent, acks=all, linger.ms=\(settings.producerProperties["linger.ms"] ?? "5")"
         for (key, value) in settings.producerProperties.sorted(by: { $0.key < $1.key }) where key != "linger.ms" {

@@ -28,8 +28,8 @@ struct Settings: Sendable {
     var relayBatch = 500
     var inboxBatch = 500
     /// `KafkaConsumer.Options.highWatermark` (buffered messages at which fetching pauses); the
-    /// low watermark is a fifth of it. 5,000 is the library default.
-    var consumerBuffer = 5_000
+    /// low watermark is a fifth of it. The default is the library's.
+    var consumerBuffer = KafkaConsumer.Options().highWatermark
     /// Extra librdkafka properties for the producer and for the consumers.
     var producerProperties: [String: String] = [:]
     var consumerProperties: [String: String] = [:]
@@ -68,7 +68,7 @@ struct Settings: Sendable {
           --partitions N        partitions of the benchmark topics (default 6)
           --relay-batch N       OutboxRelay batch size (default 500, the library default)
           --inbox-batch N       InboxConsumer max batch (default 500, the library default)
-          --consumer-buffer N   KafkaConsumer high watermark, low = N/5 (default 5000, the library default)
+          --consumer-buffer N   KafkaConsumer high watermark, low = N/5 (default 50000, the library default)
           --producer-prop k=v   extra librdkafka property for the producer (repeatable)
           --consumer-prop k=v   extra librdkafka property for the consumers (repeatable)
           --skip-raw            skip tests 1 and 2
