@@ -60,7 +60,7 @@ extension EventEnvelope {
         }
         do {
             let bytes = try EventCoding.encoder.encode(payload)
-            return try JSONDecoder().decode(Payload.self, from: bytes)
+            return try EventCoding.decoder.decode(Payload.self, from: bytes)
         } catch let error as DecodingError {
             throw .malformedPayload(type: self.type, version: version, reason: EventCoding.describe(error))
         } catch {
@@ -136,10 +136,29 @@ public enum DecodedEvent: Sendable {
 
 /// The suite's JSON settings, shared so every service writes the same bytes.
 enum EventCoding {
+    /// Dates in payloads are the suite's timestamps (`Timestamp.format`), not Foundation's default
+    /// of seconds since 2001.
     static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.format(date))
+        }
         return encoder
+    }
+
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = Timestamp.parse(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO 8601 timestamp: \(text)")
+            }
+            return date
+        }
+        return decoder
     }
 
     static func describe(_ error: DecodingError) -> String {

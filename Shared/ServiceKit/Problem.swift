@@ -26,7 +26,7 @@ public struct ProblemDetails: Codable, Sendable, Equatable {
     /// The response carrying this problem as `application/problem+json`.
     public func response() -> Response {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = (try? encoder.encode(self)) ?? Data(#"{"title":"error"}"#.utf8)
         return Response(
             status: HTTPResponse.Status(code: status),
@@ -73,6 +73,24 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return ProblemDetails(
                 title: "Bad Request", status: 400, detail: "the request body is not valid: \(Self.describe(error))",
                 instance: request.uri.path)
+        }
+        if let database = error as? PSQLError, let constraint = database.serverInfo?[.constraintName] {
+            // A request naming something that does not exist, or repeating a unique value, broke a
+            // constraint: the client's mistake. Only the constraint's name is told, never the server's text.
+            switch database.serverInfo?[.sqlState] {
+            case "23503":
+                return ProblemDetails(
+                    title: "Unprocessable", status: 422, detail: "the request refers to something that does not exist (\(constraint))",
+                    instance: request.uri.path)
+            case "23505":
+                return ProblemDetails(
+                    title: "Conflict", status: 409, detail: "a record with the same unique value exists (\(constraint))",
+                    instance: request.uri.path)
+            case "23514":
+                return ProblemDetails(
+                    title: "Unprocessable", status: 422, detail: "a value is not allowed (\(constraint))", instance: request.uri.path)
+            default: break
+            }
         }
         logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
         return ProblemDetails(

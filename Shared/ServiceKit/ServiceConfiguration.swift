@@ -32,7 +32,10 @@ public struct ServiceConfiguration: Sendable {
 
     /// Secrets a particular service cannot start without.
     public static func extraRequiredVariables(for service: ServiceName) -> [String] {
-        []
+        switch service {
+        case .ingest: ["DMS_INGEST_SECRET_PBX", "DMS_INGEST_SECRET_MAIL", "DMS_INGEST_SECRET_FORMS", "DMS_INGEST_CHAT_TOKEN"]
+        default: []
+        }
     }
 
     public init(

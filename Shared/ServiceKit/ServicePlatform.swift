@@ -75,7 +75,16 @@ public struct ServicePlatform: Sendable {
 
     /// The `/v1` group, open only to callers with the service token.
     public func authenticated(_ router: Router<BasicRequestContext>) -> RouterGroup<BasicRequestContext> {
-        router.group("v1").add(middleware: ServiceTokenMiddleware(token: configuration.serviceToken))
+        router.group("v1").add(middleware: ServiceTokenMiddleware(token: configuration.serviceToken, exempt: signedWebhookPrefixes))
+    }
+
+    /// Paths under `/v1` that connectors call with a signed body (or a secret URL token) instead of
+    /// the service token.
+    public var signedWebhookPrefixes: [String] {
+        switch configuration.service {
+        case .ingest: ["/v1/telephony/", "/v1/mail/", "/v1/forms/", "/v1/chat/webhook/"]
+        default: []
+        }
     }
 
     /// The application: database client and producer start first and stop last; migrations run

@@ -5,12 +5,17 @@ import Hummingbird
 /// Requires `Authorization: Bearer <DMS_SERVICE_TOKEN>` on internal HTTP calls.
 public struct ServiceTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     let expected: [UInt8]
+    /// Path prefixes authenticated otherwise (connector webhooks, signed per request); each must
+    /// be served behind `SignedWebhookMiddleware`.
+    let exempt: [String]
 
-    public init(token: String) {
+    public init(token: String, exempt: [String] = []) {
         self.expected = Array(token.utf8)
+        self.exempt = exempt
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if exempt.contains(where: { request.uri.path.hasPrefix($0) }) { return try await next(request, context) }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             throw Unauthorized(detail: "this endpoint needs Authorization: Bearer <service token>")
         }

@@ -9,6 +9,8 @@ struct ConfigurationTests {
         "DMS_SERVICE_TOKEN": "token",
         "DMS_DEALER_INFO_DATABASE_URL": "postgres://dms_dealer_info:pw@127.0.0.1:54329/dms_dealer_info",
         "DMS_DATABASE_URL": "postgres://generic:pw@127.0.0.1:5432/generic",
+        "DMS_INGEST_SECRET_PBX": "pbx", "DMS_INGEST_SECRET_MAIL": "mail", "DMS_INGEST_SECRET_FORMS": "forms",
+        "DMS_INGEST_CHAT_TOKEN": "chat-token",
     ]
 
     @Test("defaults: loopback, the service's own port, local broker, six partitions")
@@ -33,7 +35,8 @@ struct ConfigurationTests {
             try ServiceConfiguration.fromEnvironment(.ingest, environment: ["DMS_INGEST_PORT": "99999", "DMS_LOG_LEVEL": "loud"])
         } throws: { error in
             let text = "\(error)"
-            return ["DMS_SERVICE_TOKEN", "DATABASE_URL", "DMS_INGEST_PORT", "DMS_LOG_LEVEL"].allSatisfy(text.contains)
+            return ["DMS_SERVICE_TOKEN", "DATABASE_URL", "DMS_INGEST_PORT", "DMS_LOG_LEVEL", "DMS_INGEST_SECRET_PBX", "DMS_INGEST_CHAT_TOKEN"]
+                .allSatisfy(text.contains)
         }
     }
 

@@ -11,11 +11,17 @@ import Storage
 public enum ServiceHarness {
     public static let serviceToken = "test-service-token"
 
+    /// The connector secrets the ingest service needs, for tests.
+    public static let connectorSecrets = [
+        "DMS_INGEST_SECRET_PBX": "test-pbx-secret", "DMS_INGEST_SECRET_MAIL": "test-mail-secret",
+        "DMS_INGEST_SECRET_FORMS": "test-forms-secret", "DMS_INGEST_CHAT_TOKEN": "test-chat-token-0123456789abcdef",
+    ]
+
     public static func configuration(_ service: ServiceName, databaseURL: String) -> ServiceConfiguration {
         ServiceConfiguration(
             service: service, port: 0, databaseURL: databaseURL,
             kafka: KafkaConfiguration(bootstrapServers: TestEnvironment.current.kafkaBrokers),
-            serviceToken: serviceToken, logLevel: .warning)
+            serviceToken: serviceToken, logLevel: .warning, environment: connectorSecrets)
     }
 
     /// The routes a service serves and those its OpenAPI document describes, side by side.

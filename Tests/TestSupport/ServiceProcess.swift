@@ -23,6 +23,7 @@ public final class ServiceProcess: Sendable {
         env[service.environmentPrefix + "PORT"] = String(port)
         env["DMS_KAFKA_BROKERS"] = TestEnvironment.current.kafkaBrokers
         env["DMS_SERVICE_TOKEN"] = ServiceHarness.serviceToken
+        env.merge(ServiceHarness.connectorSecrets) { $1 }
         env["DMS_LOG_LEVEL"] = "info"
         env.merge(environment) { $1 }
         process.environment = env
