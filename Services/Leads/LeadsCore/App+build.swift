@@ -3,13 +3,25 @@ import Hummingbird
 import Prometheus
 import ServiceKit
 
-/// The leads service's application, as `main` runs it and as tests build it.
+/// The leads service's application, as `main` runs it and as tests build it: HTTP routes, the
+/// inbox applying ingest's calls and inquiries, the deadline watch and the live notification feed.
 public func buildApplication(
     configuration: ServiceConfiguration, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
 ) async throws -> some ApplicationProtocol {
-    try ServicePlatform.application(
-        configuration: configuration, metrics: metrics, migrationsDirectory: LeadsMigrations.directory,
-        routes: addLeadsRoutes)
+    let settings = try LeadsSettings.fromEnvironment(configuration.environment)
+    let platform = try ServicePlatform(
+        configuration: configuration, migrationsDirectory: LeadsMigrations.directory, metrics: metrics)
+    let hub = NotificationHub()
+    let context = LeadsContext(platform: platform, settings: settings, hub: hub)
+    let router = platform.makeRouter { api, _ in addLeadsRoutes(api, context) }
+    let clock: @Sendable () -> Date = { Date() }
+    return platform.makeApplication(
+        router: router,
+        services: [
+            platform.inbox(registry: InboundConsumer.registry, handler: InboundConsumer(leads: context.leads, clock: clock)),
+            DeadlineWatch(client: platform.postgres, interval: settings.deadlineCheckInterval, logger: platform.logger, clock: clock),
+            NotificationListener(client: platform.postgres, hub: hub, logger: platform.logger),
+        ])
 }
 
 /// The service's own SQL migrations, shipped as a resource folder.

@@ -1,0 +1,101 @@
+import Contracts
+import Foundation
+import Messaging
+
+/// Applies what ingest publishes: inbound calls and inquiries are matched to a contact or a lead.
+struct InboundConsumer: InboxHandler {
+    let leads: LeadStore
+    let clock: @Sendable () -> Date
+
+    static let registry = EventRegistry([
+        CallRegistered.self, CallAnswered.self, CallEnded.self, InquiryReceived.self,
+    ])
+
+    func apply(_ event: InboxEvent, in transaction: InboxTransaction) async throws {
+        let connection = transaction.connection
+        let logger = transaction.logger
+        let now = clock()
+        let correlation = event.envelope.correlationId
+        switch event.payload {
+        case let inquiry as InquiryReceived:
+            try await transaction.emit(try await leads.register(Self.inbound(inquiry, correlation: correlation), now: now, on: connection, logger: logger))
+        case let call as CallRegistered:
+            guard let inbound = Self.inbound(call, correlation: correlation) else { return }
+            try await transaction.emit(try await leads.register(inbound, now: now, on: connection, logger: logger))
+        case let call as CallAnswered:
+            try await leads.amendCall(
+                sourceID: "call:\(call.callId.uuidString.lowercased())",
+                details: Self.json(["answeredBy": call.answeredBy, "answeredAt": call.answeredAt.map(Timestamp.format)]),
+                on: connection, logger: logger)
+        case let call as CallEnded:
+            let sourceID = "call:\(call.callId.uuidString.lowercased())"
+            // A call known only from the PBX's CDR still lands in history (registered first, then amended).
+            if let inbound = Self.inbound(
+                CallRegistered(callId: call.callId, linkedId: call.linkedId, direction: call.direction, caller: call.caller,
+                               called: call.called, did: call.did, startedAt: call.startedAt), correlation: correlation)
+            {
+                try await transaction.emit(try await leads.register(inbound, now: now, on: connection, logger: logger))
+            }
+            try await leads.amendCall(
+                sourceID: sourceID,
+                details: Self.json([
+                    "answeredBy": call.answeredBy, "answeredAt": call.answeredAt.map(Timestamp.format),
+                    "endedAt": call.endedAt.map(Timestamp.format), "talkSeconds": String(call.talkSeconds),
+                    "recording": call.recording, "answered": call.answeredAt == nil ? "false" : "true",
+                ]),
+                on: connection, logger: logger)
+        default:
+            return
+        }
+    }
+
+    static func inbound(_ inquiry: InquiryReceived, correlation: UUID) -> Inbound {
+        let kind: Inbound.Kind
+        let channel: LeadChannel
+        switch inquiry.channel {
+        case .chat: (kind, channel) = (.chat, .chat)
+        case .webForm: (kind, channel) = (.webForm, .webForm)
+        case .mail: (kind, channel) = (.mail, .mail)
+        }
+        var details: [String: String?] = ["inquiryId": inquiry.inquiryId.uuidString.lowercased(), "pageUrl": inquiry.source.pageURL]
+        if !inquiry.attachments.isEmpty {
+            details["attachments"] = inquiry.attachments.map { "\($0.name ?? "unnamed") (\($0.contentType), \($0.size) bytes)" }
+                .joined(separator: "; ")
+        }
+        let summary = inquiry.subject.flatMap { $0.isEmpty ? nil : $0 } ?? String(inquiry.text.prefix(120))
+        return Inbound(
+            kind: kind, channel: channel, sourceID: "inquiry:\(inquiry.inquiryId.uuidString.lowercased())",
+            occurredAt: inquiry.receivedAt, phone: inquiry.identity.phone?.e164 == nil ? nil : inquiry.identity.phone,
+            email: inquiry.identity.email, name: inquiry.identity.name, company: inquiry.identity.company, summary: summary,
+            body: inquiry.text, details: json(details), correlationID: correlation, mayCreateLead: true)
+    }
+
+    /// Inbound calls from outside are matched (and may open a lead); outbound calls to a known
+    /// contact land in the history; internal calls are nobody's history.
+    static func inbound(_ call: CallRegistered, correlation: UUID) -> Inbound? {
+        let party: PartyNumber?
+        switch call.direction {
+        case .inbound: party = call.caller
+        case .outbound: party = call.called
+        case .internal: return nil
+        }
+        guard let party, party.e164 != nil else { return nil }
+        let summary = call.direction == .inbound
+            ? "Incoming call from \(party.e164 ?? party.raw)" + (call.did.map { " to \($0)" } ?? "")
+            : "Outgoing call to \(party.e164 ?? party.raw)"
+        return Inbound(
+            kind: .call, channel: .phone, sourceID: "call:\(call.callId.uuidString.lowercased())",
+            occurredAt: call.startedAt ?? Date(), phone: party, email: nil, name: nil, company: nil, summary: summary, body: nil,
+            details: json([
+                "callId": call.callId.uuidString.lowercased(), "direction": call.direction.rawValue, "caller": call.caller?.e164 ?? call.caller?.raw,
+                "called": call.called?.e164 ?? call.called?.raw, "did": call.did,
+            ]),
+            correlationID: correlation, mayCreateLead: call.direction == .inbound)
+    }
+
+    static func json(_ fields: [String: String?]) -> String {
+        let present = fields.compactMapValues { $0 }
+        let data = (try? JSONSerialization.data(withJSONObject: present, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
