@@ -152,6 +152,7 @@ func service(_ name: String, executable: String) -> [Target] {
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Services/\(name)/\(name)Core",
             resources: [.copy("Migrations")]

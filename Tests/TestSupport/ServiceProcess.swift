@@ -35,6 +35,8 @@ public final class ServiceProcess: Sendable {
     }
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
+    /// The process id (to send it a signal).
+    public var pid: Int32 { process.processIdentifier }
     public var isRunning: Bool { process.isRunning }
     public var output: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 

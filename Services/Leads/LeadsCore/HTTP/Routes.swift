@@ -5,6 +5,7 @@ import Logging
 import Messaging
 import PostgresNIO
 import ServiceKit
+import ServiceLifecycle
 
 struct Department: ResponseCodable, Equatable {
     var code: String
@@ -415,7 +416,12 @@ func addNotificationRoutes(_ api: RouterGroup<BasicRequestContext>, _ leads: Lea
                     forward.cancel()
                     keepAlive.cancel()
                 }
-                for await chunk in chunks { try await writer.write(ByteBuffer(string: chunk)) }
+                // The server waits for open responses when it shuts down: end this one then.
+                try await withGracefulShutdownHandler {
+                    for await chunk in chunks { try await writer.write(ByteBuffer(string: chunk)) }
+                } onGracefulShutdown: {
+                    continuation.finish()
+                }
                 try await writer.finish(nil)
             })
     }

@@ -16,7 +16,8 @@ struct LeadQuery: Sendable {
     var phone: String?
     var email: String?
     var limit: Int
-    var after: (Date, UUID)?
+    /// The last lead of the previous page.
+    var after: UUID?
 
     init(_ parameters: Parameters, region: Region) throws {
         func text(_ name: String) -> String? { parameters[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
@@ -48,8 +49,6 @@ struct LeadQuery: Sendable {
     }
 
     func run(client: PostgresClient, logger: Logger) async throws -> ([LeadRecord], String?) {
-        let afterTime = after?.0
-        let afterID = after?.1
         let rows = try await client.query(
             """
             SELECT \(unescaped: LeadStore.columns) FROM leads
@@ -61,7 +60,7 @@ struct LeadQuery: Sendable {
               AND (\(createdTo)::timestamptz IS NULL OR created_at < \(createdTo))
               AND (\(phone)::text IS NULL OR phone_e164 = \(phone))
               AND (\(email)::text IS NULL OR email = \(email))
-              AND (\(afterTime)::timestamptz IS NULL OR (created_at, id) > (\(afterTime), \(afterID)))
+              AND (\(after)::uuid IS NULL OR (created_at, id) > (SELECT created_at, id FROM leads WHERE id = \(after)))
             ORDER BY created_at, id LIMIT \(limit + 1)
             """, logger: logger)
         var leads: [LeadRecord] = []
@@ -69,7 +68,7 @@ struct LeadQuery: Sendable {
         var next: String?
         if leads.count > limit {
             leads.removeLast()
-            next = leads.last.map { Self.encodeCursor($0.createdAt, $0.id) }
+            next = leads.last.map { Self.encodeCursor($0.id) }
         }
         return (leads, next)
     }
@@ -79,18 +78,17 @@ struct LeadQuery: Sendable {
         return date
     }
 
-    static func encodeCursor(_ time: Date, _ id: UUID) -> String {
-        let text = "\(Timestamp.format(time))|\(id.uuidString.lowercased())"
-        return Data(text.utf8).base64EncodedString()
+    /// The cursor names the last lead seen (leads are never deleted), so the page boundary is exact
+    /// to the database's microsecond, whatever precision the API shows times in.
+    static func encodeCursor(_ id: UUID) -> String {
+        Data(id.uuidString.lowercased().utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    static func decodeCursor(_ cursor: String) -> (Date, UUID)? {
+    static func decodeCursor(_ cursor: String) -> UUID? {
         var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
         guard let data = Data(base64Encoded: base64) else { return nil }
-        let parts = String(decoding: data, as: UTF8.self).split(separator: "|")
-        guard parts.count == 2, let time = Timestamp.parse(String(parts[0])), let id = UUID(uuidString: String(parts[1])) else { return nil }
-        return (time, id)
+        return UUID(uuidString: String(decoding: data, as: UTF8.self))
     }
 }
