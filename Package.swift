@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
+        // Already in the graph through hummingbird's test client; the inquiry benchmark drives ingest with it.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.25.0"),
     ],
     targets: [
         // MARK: Shared
@@ -77,14 +79,27 @@ let package = Package(
         ),
 
         // MARK: Benchmarks (`swift run -c release messaging-benchmark`)
+        .target(name: "BenchmarkSupport", dependencies: ["Contracts"], path: "Benchmarks/BenchmarkSupport"),
         .executableTarget(
             name: "messaging-benchmark",
             dependencies: [
-                "Messaging", "Storage", "Contracts",
+                "BenchmarkSupport", "Messaging", "Storage", "Contracts",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/MessagingBenchmark"
+        ),
+
+        // `swift build -c release && .build/release/inquiry-benchmark`: ingest + leads as processes.
+        .executableTarget(
+            name: "inquiry-benchmark",
+            dependencies: [
+                "BenchmarkSupport", "Contracts", "ServiceKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/InquiryBenchmark"
         ),
 
         // MARK: Tests

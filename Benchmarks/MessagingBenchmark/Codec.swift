@@ -1,4 +1,5 @@
 import Contracts
+import BenchmarkSupport
 import Foundation
 import Messaging
 

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Foundation
 import Messaging
 
@@ -148,72 +149,3 @@ struct Settings: Sendable {
     }
 }
 
-/// Where the broker and the database are.
-struct BenchEnvironment: Sendable {
-    var brokers: String
-    var adminDatabaseURL: String
-    /// Where the values came from, for the report.
-    var source: String
-
-    struct Missing: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    /// The process environment first, then `.dms/local.env` in the current directory or above it
-    /// (or above the executable, for `.build/release/messaging-benchmark` run from elsewhere).
-    static func load() throws(Missing) -> BenchEnvironment {
-        let process = ProcessInfo.processInfo.environment
-        var file: [String: String] = [:]
-        var fileName: String?
-        if let path = findLocalEnv() {
-            fileName = path
-            file = parseEnvFile(path)
-        }
-        func lookup(_ key: String) -> (String, String)? {
-            if let value = process[key], !value.isEmpty { return (value, "environment") }
-            if let value = file[key], !value.isEmpty, let fileName { return (value, fileName) }
-            return nil
-        }
-        guard let brokers = lookup("DMS_KAFKA_BROKERS") else {
-            throw Missing(description: "DMS_KAFKA_BROKERS is not set and no .dms/local.env defines it (run infra/run first)")
-        }
-        guard let admin = lookup("DMS_ADMIN_DATABASE_URL") else {
-            throw Missing(description: "DMS_ADMIN_DATABASE_URL is not set and no .dms/local.env defines it (run infra/run first)")
-        }
-        let sources = Set([brokers.1, admin.1]).sorted().joined(separator: ", ")
-        return BenchEnvironment(brokers: brokers.0, adminDatabaseURL: admin.0, source: sources)
-    }
-
-    private static func findLocalEnv() -> String? {
-        var starts = [FileManager.default.currentDirectoryPath]
-        starts.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path)
-        for start in starts {
-            var directory = URL(fileURLWithPath: start).standardizedFileURL
-            while true {
-                let candidate = directory.appendingPathComponent(".dms/local.env").path
-                if FileManager.default.isReadableFile(atPath: candidate) { return candidate }
-                let parent = directory.deletingLastPathComponent()
-                if parent.path == directory.path { break }
-                directory = parent
-            }
-        }
-        return nil
-    }
-
-    private static func parseEnvFile(_ path: String) -> [String: String] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
-        var result: [String: String] = [:]
-        for line in text.split(whereSeparator: \.isNewline) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            guard !trimmed.hasPrefix("#"), let equals = trimmed.firstIndex(of: "=") else { continue }
-            var key = String(trimmed[..<equals]).trimmingCharacters(in: .whitespaces)
-            if key.hasPrefix("export ") { key = String(key.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
-            var value = String(trimmed[trimmed.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
-            if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
-                value = String(value.dropFirst().dropLast())
-            }
-            result[key] = value
-        }
-        return result
-    }
-}

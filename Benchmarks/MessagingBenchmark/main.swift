@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Foundation
 
 // `swift run -c release messaging-benchmark [--help]`: see Benchmark.swift and docs/benchmarks.md.

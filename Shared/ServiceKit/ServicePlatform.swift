@@ -20,6 +20,8 @@ public struct ServicePlatform: Sendable {
     public let migrations: [Migration]
     /// Publishes the outbox (services that publish events).
     public let relay: OutboxRelay?
+    /// Opens when the migrations are applied; the relay and the extra services wait for it.
+    public let migrated = MigrationGate()
 
     public init(
         configuration: ServiceConfiguration, migrationsDirectory: URL,
@@ -42,8 +44,11 @@ public struct ServicePlatform: Sendable {
             ? nil : OutboxRelay(client: postgres, producer: producer, logger: logger)
     }
 
-    /// The service's consumer group: `dms-<service>`.
-    public var consumerGroup: String { "dms-\(configuration.service.rawValue)" }
+    /// The service's consumer group: `dms-<service>`, or `DMS_CONSUMER_GROUP` (tests and side-by-side
+    /// deployments that must not take partitions from the running service).
+    public var consumerGroup: String {
+        configuration.environment["DMS_CONSUMER_GROUP"].flatMap { $0.isEmpty ? nil : $0 } ?? "dms-\(configuration.service.rawValue)"
+    }
 
     /// An idempotent consumer of the topics this service reads, applying events with `handler`.
     /// Pass it to `makeApplication(router:services:)`.
@@ -98,11 +103,13 @@ public struct ServicePlatform: Sendable {
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "dms-\(configuration.service.rawValue)"),
-            services: [postgres, producer] + (relay.map { [$0] } ?? []) + extraServices
+            services: [postgres, producer]
+                + ((relay.map { [$0] } ?? []) + extraServices).map { AfterMigrations(service: $0, gate: migrated) as any Service }
                 + [TopicProvisioner(producer: producer, topics: topics, partitions: configuration.topicPartitions, logger: logger)],
             logger: logger)
         app.beforeServerStarts { [self] in
             try await self.migrate()
+            self.migrated.open()
         }
         return app
     }

@@ -25,6 +25,8 @@ public final class ServiceProcess: Sendable {
         env["DMS_SERVICE_TOKEN"] = ServiceHarness.serviceToken
         env.merge(ServiceHarness.connectorSecrets) { $1 }
         env["DMS_LOG_LEVEL"] = "info"
+        // A group of its own: test processes never join (and never disturb) the local suite's groups.
+        env["DMS_CONSUMER_GROUP"] = "dms-\(service.rawValue)-test-\(UUID().uuidString.prefix(8).lowercased())"
         env.merge(environment) { $1 }
         process.environment = env
         let handle = try FileHandle(forWritingTo: logFile)
