@@ -12,7 +12,8 @@ import ServiceKit
 // Starts `ingest` and `leads` (the executables next to this one) on fresh databases of the local
 // PostgreSQL and the local broker, posts signed web-form inquiries at fixed rates (open loop: each
 // request leaves at its scheduled time, latency counted from then) and reports
-//   1. acknowledgement latency p50/p99 at --ack-rate (500/s),
+//   1. acknowledgement latency p50/p99 at --ack-rate (500/s), with leads consuming at the same
+//      time (everything on one machine) and, 1b, with leads stopped (the acknowledgement path alone),
 //   2. inquiry → lead latency p50/p99 at --lead-rate (200/s): from the scheduled post to the
 //      moment the leads transaction stamped the lead (`leads.created_at`; it commits with its batch),
 //   3. the highest sustained rate among --steps: every request acknowledged, ack p99 under 100 ms,
@@ -25,9 +26,11 @@ struct Options {
     var seconds = 10
     var steps = [300, 500, 800, 1200, 1600]
     var stepSeconds = 5
+    /// Extra environment for a service (`--env leads:DMS_KAFKA_PROP_FETCH_WAIT_MAX_MS=100`), for tuning runs.
+    var extraEnvironment: [String: [String: String]] = [:]
 
     static let help = """
-        inquiry-benchmark [--ack-rate N] [--lead-rate N] [--seconds S] [--steps a,b,c] [--step-seconds S]
+        inquiry-benchmark [--ack-rate N] [--lead-rate N] [--seconds S] [--steps a,b,c] [--step-seconds S] [--env service:NAME=value]
         Needs the local PostgreSQL and broker (infra/run) and the release build of ingest and leads next to it.
         """
 
@@ -44,6 +47,13 @@ struct Options {
             case "--seconds": seconds = Int(try value()) ?? seconds
             case "--steps": steps = try value().split(separator: ",").compactMap { Int($0) }
             case "--step-seconds": stepSeconds = Int(try value()) ?? stepSeconds
+            case "--env":
+                let text = try value()
+                guard let colon = text.firstIndex(of: ":"), let equals = text.firstIndex(of: "=") else {
+                    throw BenchmarkFailure.failed("--env takes service:NAME=value\n\(Self.help)")
+                }
+                let service = String(text[..<colon])
+                extraEnvironment[service, default: [:]][String(text[text.index(after: colon)..<equals])] = String(text[text.index(after: equals)...])
             case "--help", "-h":
                 say(Self.help)
                 exit(0)
@@ -197,9 +207,11 @@ func run(_ options: Options) async throws {
     let leadsPort = freePort()
     let common = ["DMS_KAFKA_BROKERS": environment.brokers, "DMS_SERVICE_TOKEN": "bench-token", "DMS_LOG_LEVEL": ProcessInfo.processInfo.environment["BENCH_LOG_LEVEL"] ?? "warning"]
     let ingest = try ServiceRun("ingest", port: ingestPort, environment: common.merging(
-        ["DMS_DATABASE_URL": url(databases["ingest"]!), "DMS_INGEST_PORT": String(ingestPort)]) { $1 })
+        ["DMS_DATABASE_URL": url(databases["ingest"]!), "DMS_INGEST_PORT": String(ingestPort)]) { $1 }
+            .merging(options.extraEnvironment["ingest"] ?? [:]) { $1 })
     let leads = try ServiceRun("leads", port: leadsPort, environment: common.merging(
-        ["DMS_DATABASE_URL": url(databases["leads"]!), "DMS_LEADS_PORT": String(leadsPort)]) { $1 })
+        ["DMS_DATABASE_URL": url(databases["leads"]!), "DMS_LEADS_PORT": String(leadsPort)]) { $1 }
+            .merging(options.extraEnvironment["leads"] ?? [:]) { $1 })
     let http = HTTPClient(
         eventLoopGroupProvider: .singleton,
         configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
@@ -248,6 +260,18 @@ func measure(
     say("1. ack at \(options.ackRate)/s for \(options.seconds) s: \(summary(ackPhase.acks)); failures \(ackPhase.failures)")
     say("   (inquiry → lead at that rate: \(summary(ackLeads.latencies)); missing \(ackLeads.missing))")
     say("   cpu: \(CPUSnapshot.take().since(cpu))")
+
+    // The acknowledgement path alone: leads stopped (SIGSTOP), so ingest, PostgreSQL and the
+    // broker have the machine; the backlog is then drained before going on.
+    kill(leads.process.processIdentifier, SIGSTOP)
+    cpu = CPUSnapshot.take()
+    let alone = await post(rate: options.ackRate, seconds: options.seconds, prefix: 3, http: http, ingestPort: ingestPort)
+    let aloneCPU = CPUSnapshot.take().since(cpu)
+    kill(leads.process.processIdentifier, SIGCONT)
+    let drained = try await leadLatencies(alone, leads: leadsDB, limit: .seconds(120))
+    say("1b. ack at \(options.ackRate)/s for \(options.seconds) s with leads stopped: \(summary(alone.acks)); failures \(alone.failures)")
+    say("   (its leads after leads was resumed: missing \(drained.missing))")
+    say("   cpu: \(aloneCPU)")
 
     cpu = CPUSnapshot.take()
     let leadPhase = await post(rate: options.leadRate, seconds: options.seconds, prefix: 2, http: http, ingestPort: ingestPort)

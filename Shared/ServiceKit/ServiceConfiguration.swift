@@ -79,6 +79,9 @@ public struct ServiceConfiguration: Sendable {
         for name in extraRequiredVariables(for: service) where value(name) == nil {
             problems.append("\(name) is required")
         }
+        if let region = value("DMS_DEFAULT_REGION"), Region.parse(region) == nil {
+            problems.append("DMS_DEFAULT_REGION must be one of \(Region.allCases.map(\.rawValue).joined(separator: ", ")), not \(region)")
+        }
         let partitions = Int(value("DMS_KAFKA_PARTITIONS") ?? "6")
         if partitions == nil || partitions! < 1 { problems.append("DMS_KAFKA_PARTITIONS must be a positive number") }
         let level = value("DMS_LOG_LEVEL").map { Logger.Level(rawValue: $0.lowercased()) } ?? .info

@@ -83,6 +83,15 @@ struct InquiryIntakeTests {
             #expect(event.attachments.map(\.name) == ["spec.pdf"])
             #expect(event.source.sourceId == "mid:intake-1@uralmash.example")
             #expect(try await ServiceHarness.scalar("SELECT octet_length(content)::text FROM inquiry_attachments", databaseURL: url) == "9")
+            let file = try #require(event.attachments.first)
+            let download = try await client.execute(
+                uri: "/v1/inquiries/\(a.id.uuidString)/attachments/\(file.id.uuidString)", method: .get, headers: ServiceHarness.authorized
+            ) { ($0.status.code, Array($0.body.readableBytesView), $0.headers[.contentType]) }
+            #expect(download.0 == 200 && download.1 == Array("%PDF-1.4\n".utf8) && download.2 == "application/pdf")
+            let missing = try await client.execute(
+                uri: "/v1/inquiries/\(a.id.uuidString)/attachments/\(UUID().uuidString)", method: .get, headers: ServiceHarness.authorized
+            ) { $0.status.code }
+            #expect(missing == 404)
         }
     }
 

@@ -313,3 +313,26 @@ struct SLAValueTests {
         }
     }
 }
+
+@Suite("Leads settings from the environment")
+struct LeadsSettingsTests {
+    @Test("defaults: triage 09:00 and 15:00 Moscow, Mon–Fri 09:00–18:00, 4 working hours")
+    func defaults() throws {
+        let settings = try LeadsSettings.fromEnvironment([:])
+        #expect(settings.triage.times.map(\.description) == ["09:00", "15:00"])
+        #expect(settings.calendar.days == [1, 2, 3, 4, 5])
+        #expect(settings.responseHours == 4)
+    }
+
+    @Test("a bad value names its variable", arguments: [
+        ("DMS_LEADS_TRIAGE_TIMES", "9am"), ("DMS_LEADS_TIME_ZONE", "Mars/Base"), ("DMS_LEADS_WORKING_DAYS", "mon-fri"),
+        ("DMS_LEADS_WORKING_HOURS", "18:00-09:00"), ("DMS_LEADS_RESPONSE_HOURS", "-1"), ("DMS_LEADS_DEADLINE_CHECK_MS", "0"),
+    ])
+    func namesTheVariable(name: String, value: String) {
+        #expect {
+            try LeadsSettings.fromEnvironment([name: value])
+        } throws: { error in
+            "\(error)".contains(name)
+        }
+    }
+}

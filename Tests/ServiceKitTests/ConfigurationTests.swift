@@ -32,10 +32,11 @@ struct ConfigurationTests {
     @Test("every missing or malformed variable is named at once")
     func problems() {
         #expect {
-            try ServiceConfiguration.fromEnvironment(.ingest, environment: ["DMS_INGEST_PORT": "99999", "DMS_LOG_LEVEL": "loud"])
+            try ServiceConfiguration.fromEnvironment(
+                .ingest, environment: ["DMS_INGEST_PORT": "99999", "DMS_LOG_LEVEL": "loud", "DMS_DEFAULT_REGION": "Atlantis"])
         } throws: { error in
             let text = "\(error)"
-            return ["DMS_SERVICE_TOKEN", "DATABASE_URL", "DMS_INGEST_PORT", "DMS_LOG_LEVEL", "DMS_INGEST_SECRET_PBX", "DMS_INGEST_CHAT_TOKEN"]
+            return ["DMS_SERVICE_TOKEN", "DATABASE_URL", "DMS_INGEST_PORT", "DMS_LOG_LEVEL", "DMS_INGEST_SECRET_PBX", "DMS_INGEST_CHAT_TOKEN", "DMS_DEFAULT_REGION"]
                 .allSatisfy(text.contains)
         }
     }

@@ -17,3 +17,18 @@ INSERT INTO staff (id, name, email, phone_e164, role, department_code) VALUES
     ('6b0f6a9e-4d2c-4b7e-9a51-000000000008', 'Alexei Sokolov', 'a.sokolov@dms.example', '+74951230008', 'head_of_department', 'plazo'),
     ('6b0f6a9e-4d2c-4b7e-9a51-000000000009', 'Elena Popova', 'e.popova@dms.example', '+74951230009', 'manager', 'plazo')
 ON CONFLICT (id) DO NOTHING;
+
+-- A known customer: mail or calls from this contact land in the history and notify Sergey Lebedev.
+INSERT INTO counterparties (id, name, tax_id, kind) VALUES
+    ('7c1e2d3f-0000-4000-8000-000000000001', 'Uralmash-Service LLC', '6673123456', 'customer')
+ON CONFLICT (id) DO NOTHING;
+INSERT INTO contacts (id, name, counterparty_id, manager_id, marketing_consent) VALUES
+    ('7c1e2d3f-0000-4000-8000-000000000101', 'Oleg Kim', '7c1e2d3f-0000-4000-8000-000000000001',
+     '6b0f6a9e-4d2c-4b7e-9a51-000000000006', true)
+ON CONFLICT (id) DO NOTHING;
+INSERT INTO contact_phones (contact_id, e164, raw) VALUES
+    ('7c1e2d3f-0000-4000-8000-000000000101', '+79123456789', '+7 912 345-67-89')
+ON CONFLICT DO NOTHING;
+INSERT INTO contact_emails (contact_id, email) VALUES
+    ('7c1e2d3f-0000-4000-8000-000000000101', 'oleg.kim@uralmash-service.example')
+ON CONFLICT DO NOTHING;

@@ -15,6 +15,14 @@ public struct OutboxEvent: Sendable {
     }
 }
 
+extension OutboxEvent {
+    /// The values of the event's `outbox` row (columns `event_id, topic, message_key, event_type,
+    /// envelope`), for a service that writes its change and its event in one statement.
+    public func outboxRow() throws -> (eventID: UUID, topic: String, key: String, type: String, envelope: String) {
+        (envelope.id, topic, envelope.key, envelope.type, String(decoding: try envelope.encoded(), as: UTF8.self))
+    }
+}
+
 /// The transactional outbox: services write events here inside their own transaction; the
 /// `OutboxRelay` publishes them.
 public enum Outbox {

@@ -80,6 +80,22 @@ func addInquiryRoutes(_ api: RouterGroup<BasicRequestContext>, _ platform: Servi
         return try accepted(try await store.receive(delivery, logger: context.logger))
     }
 
+    // The file as it was attached (what history entries in leads link to).
+    api.get("inquiries/:id/attachments/:attachment") { _, context -> Response in
+        guard let inquiry = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
+            let attachment = context.parameters.get("attachment").flatMap(UUID.init(uuidString:)),
+            let file = try await store.attachment(attachment, of: inquiry, logger: context.logger)
+        else { throw IngestError.notFound("no such attachment") }
+        guard let content = file.content else {
+            throw IngestError.notFound("the attachment was larger than ingest keeps (\(file.size) bytes); only its name and size are stored")
+        }
+        var headers: HTTPFields = [.contentType: file.contentType]
+        let name = (file.name ?? "attachment").replacingOccurrences(of: "\"", with: "")
+        let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "attachment"
+        headers[.contentDisposition] = "attachment; filename*=UTF-8''\(encoded)"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: content))
+    }
+
     api.get("quarantine") { request, context -> Response in
         let state = request.uri.queryParameters["state"].map(String.init)
         guard state == nil || state == "held" || state == "released" else {

@@ -11,30 +11,43 @@ struct InboundConsumer: InboxHandler {
         CallRegistered.self, CallAnswered.self, CallEnded.self, InquiryReceived.self,
     ])
 
+    /// The batch in order, its events written to the outbox in one go at the end.
+    func apply(_ events: [InboxEvent], in transaction: InboxTransaction) async throws {
+        var emitted: [OutboxEvent] = []
+        for event in events { emitted += try await apply(event, on: transaction) }
+        try await transaction.emit(emitted)
+    }
+
     func apply(_ event: InboxEvent, in transaction: InboxTransaction) async throws {
+        try await transaction.emit(try await apply(event, on: transaction))
+    }
+
+    private func apply(_ event: InboxEvent, on transaction: InboxTransaction) async throws -> [OutboxEvent] {
         let connection = transaction.connection
         let logger = transaction.logger
         let now = clock()
         let correlation = event.envelope.correlationId
         switch event.payload {
         case let inquiry as InquiryReceived:
-            try await transaction.emit(try await leads.register(Self.inbound(inquiry, correlation: correlation), now: now, on: connection, logger: logger))
+            return try await leads.register(Self.inbound(inquiry, correlation: correlation), now: now, on: connection, logger: logger)
         case let call as CallRegistered:
-            guard let inbound = Self.inbound(call, correlation: correlation) else { return }
-            try await transaction.emit(try await leads.register(inbound, now: now, on: connection, logger: logger))
+            guard let inbound = Self.inbound(call, correlation: correlation) else { return [] }
+            return try await leads.register(inbound, now: now, on: connection, logger: logger)
         case let call as CallAnswered:
             try await leads.amendCall(
                 sourceID: "call:\(call.callId.uuidString.lowercased())",
                 details: Self.json(["answeredBy": call.answeredBy, "answeredAt": call.answeredAt.map(Timestamp.format)]),
                 on: connection, logger: logger)
+            return []
         case let call as CallEnded:
             let sourceID = "call:\(call.callId.uuidString.lowercased())"
             // A call known only from the PBX's CDR still lands in history (registered first, then amended).
+            var emitted: [OutboxEvent] = []
             if let inbound = Self.inbound(
                 CallRegistered(callId: call.callId, linkedId: call.linkedId, direction: call.direction, caller: call.caller,
                                called: call.called, did: call.did, startedAt: call.startedAt), correlation: correlation)
             {
-                try await transaction.emit(try await leads.register(inbound, now: now, on: connection, logger: logger))
+                emitted = try await leads.register(inbound, now: now, on: connection, logger: logger)
             }
             try await leads.amendCall(
                 sourceID: sourceID,
@@ -44,8 +57,9 @@ struct InboundConsumer: InboxHandler {
                     "recording": call.recording, "answered": call.answeredAt == nil ? "false" : "true",
                 ]),
                 on: connection, logger: logger)
+            return emitted
         default:
-            return
+            return []
         }
     }
 
@@ -59,8 +73,12 @@ struct InboundConsumer: InboxHandler {
         }
         var details: [String: String?] = ["inquiryId": inquiry.inquiryId.uuidString.lowercased(), "pageUrl": inquiry.source.pageURL]
         if !inquiry.attachments.isEmpty {
-            details["attachments"] = inquiry.attachments.map { "\($0.name ?? "unnamed") (\($0.contentType), \($0.size) bytes)" }
-                .joined(separator: "; ")
+            // Each with where ingest serves it.
+            let inquiryID = inquiry.inquiryId.uuidString.lowercased()
+            details["attachments"] = inquiry.attachments.map { file in
+                "\(file.name ?? "unnamed") (\(file.contentType), \(file.size) bytes)"
+                    + (file.truncated ? "" : " ingest:/v1/inquiries/\(inquiryID)/attachments/\(file.id.uuidString.lowercased())")
+            }.joined(separator: "; ")
         }
         let summary = inquiry.subject.flatMap { $0.isEmpty ? nil : $0 } ?? String(inquiry.text.prefix(120))
         return Inbound(

@@ -13,10 +13,20 @@ struct LeadsSettings: Sendable {
 
     static func fromEnvironment(_ environment: [String: String]) throws -> LeadsSettings {
         let zone = environment["DMS_LEADS_TIME_ZONE"] ?? "Europe/Moscow"
-        let triage = try TriageSchedule.parse(times: environment["DMS_LEADS_TRIAGE_TIMES"] ?? "09:00,15:00", timeZone: zone)
-        let calendar = try WorkingCalendar.parse(
-            days: environment["DMS_LEADS_WORKING_DAYS"] ?? "1-5", hours: environment["DMS_LEADS_WORKING_HOURS"] ?? "09:00-18:00",
-            timeZone: zone)
+        let triage: TriageSchedule
+        let calendar: WorkingCalendar
+        do {
+            triage = try TriageSchedule.parse(times: environment["DMS_LEADS_TRIAGE_TIMES"] ?? "09:00,15:00", timeZone: zone)
+        } catch {
+            throw SettingError(description: "DMS_LEADS_TRIAGE_TIMES / DMS_LEADS_TIME_ZONE: \(error)")
+        }
+        do {
+            calendar = try WorkingCalendar.parse(
+                days: environment["DMS_LEADS_WORKING_DAYS"] ?? "1-5", hours: environment["DMS_LEADS_WORKING_HOURS"] ?? "09:00-18:00",
+                timeZone: zone)
+        } catch {
+            throw SettingError(description: "DMS_LEADS_WORKING_DAYS / DMS_LEADS_WORKING_HOURS / DMS_LEADS_TIME_ZONE: \(error)")
+        }
         let hoursText = environment["DMS_LEADS_RESPONSE_HOURS"] ?? "4"
         guard let hours = Double(hoursText), hours > 0, hours < 24 * 365 else {
             throw SettingError(description: "DMS_LEADS_RESPONSE_HOURS must be a positive number of working hours, not \(hoursText)")

@@ -472,6 +472,7 @@ func validEmails(_ emails: [String]) throws -> [String] {
 func encode(_ value: some Encodable) throws -> [UInt8] {
     let encoder = JSONEncoder()
     encoder.dateEncodingStrategy = .iso8601
+    encoder.outputFormatting = [.withoutEscapingSlashes]
     return Array(try encoder.encode(value))
 }
 

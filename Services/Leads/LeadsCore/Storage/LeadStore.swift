@@ -65,60 +65,114 @@ struct LeadStore: Sendable {
 
     /// Matches `inbound` to a contact (history + the manager notified) or to the sender's open lead
     /// (history joins it), or opens a new lead (the head of sales notified, triage deadline set).
-    /// Idempotent per `sourceID`.
+    /// Idempotent per `sourceID`. Three statements whatever the outcome: the sender's locks, one
+    /// look-up, one write — this runs for every inquiry and call, inside the inbox's batch.
     func register(_ inbound: Inbound, now: Date, on connection: PostgresConnection, logger: Logger) async throws -> [OutboxEvent] {
-        if try await historyExists(inbound.sourceID, on: connection, logger: logger) { return [] }
-        // One sender at a time, whatever partition or replica their messages come through: the
-        // claims table below is the guarantee, the locks keep concurrent senders from failing on it.
-        for identity in inbound.identities {
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(identity), 0))", logger: logger)
+        let identities = inbound.identities
+        // One sender at a time, whatever partition or replica their messages come through. A
+        // statement of its own: the look-up below must take its snapshot after the locks are held.
+        if !identities.isEmpty {
+            try await connection.query(
+                """
+                SELECT pg_advisory_xact_lock(hashtextextended(identity, 0))
+                FROM (SELECT identity FROM unnest(\(identities)::text[]) AS identity ORDER BY identity) AS sorted
+                """, logger: logger)
         }
+        let lookup = try await connection.query(
+            """
+            SELECT EXISTS (SELECT 1 FROM history WHERE source_id = \(inbound.sourceID)),
+                contact.id, contact.manager_id, contact.name, lead.id, lead.manager_id
+            FROM (SELECT 1) AS one
+            LEFT JOIN LATERAL (
+                SELECT c.id, c.manager_id, c.name FROM contacts c
+                WHERE c.merged_into IS NULL AND (
+                    EXISTS (SELECT 1 FROM contact_phones p WHERE p.contact_id = c.id AND p.e164 = \(inbound.phone?.e164))
+                    OR EXISTS (SELECT 1 FROM contact_emails e WHERE e.contact_id = c.id AND e.email = \(inbound.email?.lowercased())))
+                ORDER BY c.updated_at DESC, c.id LIMIT 1) AS contact ON true
+            LEFT JOIN LATERAL (
+                SELECT l.id, l.manager_id FROM open_lead_identities o JOIN leads l ON l.id = o.lead_id
+                WHERE o.identity = ANY(\(identities)::text[]) ORDER BY l.created_at LIMIT 1) AS lead ON true
+            """, logger: logger
+        ).collect()
+        let (seen, contactID, contactManager, contactName, leadID, leadManager) = try lookup[0].decode(
+            (Bool, UUID?, UUID?, String?, UUID?, UUID?).self)
+        if seen { return [] }
         let title = Self.title(of: inbound)
-        if let contact = try await ContactBook.match(phone: inbound.phone?.e164, email: inbound.email, on: connection, logger: logger) {
-            let openLead = try await openLead(for: inbound.identities, on: connection, logger: logger)
-            try await addHistory(inbound, contactID: contact.id, leadID: openLead?.id, on: connection, logger: logger)
-            let body = "\(contact.name): \(inbound.summary)"
-            if let manager = contact.managerId {
-                try await Notifications.add(
-                    to: manager, kind: "contact_activity", title: title, body: body, leadID: openLead?.id, contactID: contact.id,
-                    sourceID: inbound.sourceID, on: connection, logger: logger)
-            } else {
-                try await Notifications.addForHeadsOfSales(
-                    kind: "contact_activity", title: title, body: body, leadID: openLead?.id, sourceID: inbound.sourceID,
-                    on: connection, logger: logger)
-            }
+        if let contactID {
+            // A known contact: history, and the responsible manager (the heads of sales when there is none).
+            try await connection.query(
+                """
+                WITH entry AS (
+                    INSERT INTO history (id, source_id, contact_id, lead_id, kind, occurred_at, summary, body, details)
+                    VALUES (\(UUID()), \(inbound.sourceID), \(contactID), \(leadID), \(inbound.kind.rawValue),
+                        \(inbound.occurredAt), \(inbound.summary), \(inbound.body), \(inbound.details)::jsonb)
+                ), note AS (
+                    INSERT INTO notifications (id, recipient_id, kind, title, body, lead_id, contact_id, source_id)
+                    SELECT gen_random_uuid(), s.id, 'contact_activity', \(title), \((contactName ?? "") + ": " + inbound.summary),
+                        \(leadID), \(contactID), \(inbound.sourceID)
+                    FROM staff s
+                    WHERE (\(contactManager)::uuid IS NOT NULL AND s.id = \(contactManager))
+                       OR (\(contactManager)::uuid IS NULL AND s.role = 'head_of_sales' AND s.active)
+                    ON CONFLICT (recipient_id, kind, source_id) DO NOTHING RETURNING id)
+                SELECT pg_notify(\(Notifications.channel), id::text) FROM note
+                """, logger: logger)
             return []
         }
-        if let lead = try await openLead(for: inbound.identities, on: connection, logger: logger) {
-            try await addHistory(inbound, contactID: nil, leadID: lead.id, on: connection, logger: logger)
-            try await claim(inbound.identities, for: lead.id, on: connection, logger: logger)
-            if let manager = lead.managerID {
-                try await Notifications.add(
-                    to: manager, kind: "lead_activity", title: title, body: inbound.summary, leadID: lead.id, contactID: nil,
-                    sourceID: inbound.sourceID, on: connection, logger: logger)
-            }
+        if let leadID {
+            // The sender's open lead: the message joins its history; its manager hears of it.
+            try await connection.query(
+                """
+                WITH entry AS (
+                    INSERT INTO history (id, source_id, contact_id, lead_id, kind, occurred_at, summary, body, details)
+                    VALUES (\(UUID()), \(inbound.sourceID), NULL, \(leadID), \(inbound.kind.rawValue),
+                        \(inbound.occurredAt), \(inbound.summary), \(inbound.body), \(inbound.details)::jsonb)
+                ), claims AS (
+                    INSERT INTO open_lead_identities (identity, lead_id)
+                    SELECT identity, \(leadID) FROM unnest(\(identities)::text[]) AS identity ON CONFLICT DO NOTHING
+                ), note AS (
+                    INSERT INTO notifications (id, recipient_id, kind, title, body, lead_id, contact_id, source_id)
+                    SELECT gen_random_uuid(), s.id, 'lead_activity', \(title), \(inbound.summary), \(leadID), NULL, \(inbound.sourceID)
+                    FROM staff s WHERE s.id = \(leadManager)
+                    ON CONFLICT (recipient_id, kind, source_id) DO NOTHING RETURNING id)
+                SELECT pg_notify(\(Notifications.channel), id::text) FROM note
+                """, logger: logger)
             return []
         }
         guard inbound.mayCreateLead else { return [] }
-        let leadID = UUID()
+        // A new lead. Its identities are claimed with a plain insert: a second open lead for one
+        // identity fails on the primary key (the locks above make that unreachable in practice).
+        let newLeadID = UUID()
         let triageDue = settings.triage.nextSlot(after: now)
         try await connection.query(
             """
-            INSERT INTO leads (id, state, channel, source, name, email, phone_e164, phone_raw, company, correlation_id, created_at, updated_at)
-            VALUES (\(leadID), 'new', \(inbound.channel.rawValue), \(inbound.sourceID), \(inbound.name), \(inbound.email?.lowercased()),
-                \(inbound.phone?.e164), \(inbound.phone?.raw), \(inbound.company), \(inbound.correlationID), \(now), \(now))
+            WITH lead AS (
+                INSERT INTO leads (id, state, channel, source, name, email, phone_e164, phone_raw, company, correlation_id,
+                    created_at, updated_at)
+                VALUES (\(newLeadID), 'new', \(inbound.channel.rawValue), \(inbound.sourceID), \(inbound.name),
+                    \(inbound.email?.lowercased()), \(inbound.phone?.e164), \(inbound.phone?.raw), \(inbound.company),
+                    \(inbound.correlationID), \(now), \(now))
+                RETURNING id
+            ), claims AS (
+                INSERT INTO open_lead_identities (identity, lead_id)
+                SELECT identity, lead.id FROM unnest(\(identities)::text[]) AS identity, lead
+            ), entry AS (
+                INSERT INTO history (id, source_id, contact_id, lead_id, kind, occurred_at, summary, body, details)
+                SELECT \(UUID()), \(inbound.sourceID), NULL, lead.id, \(inbound.kind.rawValue), \(inbound.occurredAt),
+                    \(inbound.summary), \(inbound.body), \(inbound.details)::jsonb FROM lead
+            ), deadline AS (
+                INSERT INTO deadlines (lead_id, kind, due_at) SELECT lead.id, 'triage', \(triageDue) FROM lead
+            ), note AS (
+                INSERT INTO notifications (id, recipient_id, kind, title, body, lead_id, contact_id, source_id)
+                SELECT gen_random_uuid(), s.id, 'new_lead', \("New lead: " + title), \(inbound.summary), lead.id, NULL,
+                    \(inbound.sourceID)
+                FROM staff s, lead WHERE s.role = 'head_of_sales' AND s.active
+                ON CONFLICT (recipient_id, kind, source_id) DO NOTHING RETURNING id)
+            SELECT pg_notify(\(Notifications.channel), id::text) FROM note
             """, logger: logger)
-        try await claim(inbound.identities, for: leadID, on: connection, logger: logger)
-        try await addHistory(inbound, contactID: nil, leadID: leadID, on: connection, logger: logger)
-        try await connection.query(
-            "INSERT INTO deadlines (lead_id, kind, due_at) VALUES (\(leadID), 'triage', \(triageDue))", logger: logger)
-        try await Notifications.addForHeadsOfSales(
-            kind: "new_lead", title: "New lead: \(title)", body: inbound.summary, leadID: leadID, sourceID: inbound.sourceID,
-            on: connection, logger: logger)
         let created = LeadCreated(
-            leadId: leadID, channel: inbound.channel, name: inbound.name, email: inbound.email?.lowercased(),
+            leadId: newLeadID, channel: inbound.channel, name: inbound.name, email: inbound.email?.lowercased(),
             phone: inbound.phone?.e164, company: inbound.company, source: inbound.sourceID, createdAt: now, triageDueAt: triageDue)
-        return [try LeadsEvents.event(created, key: leadID, correlation: inbound.correlationID)]
+        return [try LeadsEvents.event(created, key: newLeadID, correlation: inbound.correlationID)]
     }
 
     /// Adds what a later event says about a call (answered, ended) to its history entry.
@@ -134,45 +188,6 @@ struct LeadStore: Sendable {
         case .mail: return "E-mail from \(who)"
         case .chat: return "Chat with \(who)"
         case .webForm: return "Web form from \(who)"
-        }
-    }
-
-    private func historyExists(_ sourceID: String, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
-        try await !connection.query("SELECT 1 FROM history WHERE source_id = \(sourceID)", logger: logger).collect().isEmpty
-    }
-
-    private func addHistory(_ inbound: Inbound, contactID: UUID?, leadID: UUID?, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
-            """
-            INSERT INTO history (id, source_id, contact_id, lead_id, kind, occurred_at, summary, body, details)
-            VALUES (\(UUID()), \(inbound.sourceID), \(contactID), \(leadID), \(inbound.kind.rawValue), \(inbound.occurredAt),
-                \(inbound.summary), \(inbound.body), \(inbound.details)::jsonb)
-            ON CONFLICT (source_id) DO NOTHING
-            """, logger: logger)
-    }
-
-    private func openLead(for identities: [String], on connection: PostgresConnection, logger: Logger) async throws -> (id: UUID, managerID: UUID?)? {
-        guard !identities.isEmpty else { return nil }
-        let rows = try await connection.query(
-            """
-            SELECT l.id, l.manager_id FROM open_lead_identities o JOIN leads l ON l.id = o.lead_id
-            WHERE o.identity = ANY(\(identities)) ORDER BY l.created_at LIMIT 1
-            """, logger: logger
-        ).collect()
-        return try rows.first.map { try $0.decode((UUID, UUID?).self) }
-    }
-
-    /// The lead owns these identities while it is open (a plain insert: a second open lead for one
-    /// identity is refused by the primary key).
-    private func claim(_ identities: [String], for leadID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
-        for identity in identities {
-            let owner = try await connection.query(
-                "SELECT lead_id FROM open_lead_identities WHERE identity = \(identity)", logger: logger
-            ).collect().first?.decode(UUID.self)
-            if owner == nil {
-                try await connection.query(
-                    "INSERT INTO open_lead_identities (identity, lead_id) VALUES (\(identity), \(leadID))", logger: logger)
-            }
         }
     }
 
