@@ -173,6 +173,19 @@ struct LeadsAPITests {
                     "merging again answers the same")
             #expect(try await ServiceHarness.scalar(
                 "SELECT count(*)::text FROM outbox WHERE event_type = 'ContactsMerged'", databaseURL: url) == "1")
+            let created = try await call(client, .post, "/v1/counterparties", #"{"name":"Client Example LLC","taxId":"7701000001"}"#)
+            #expect(created.status == 201, "\(created.body)")
+            struct Counterparty: Decodable { var id: UUID; var kind: String }
+            let counterparty = try created.decode(Counterparty.self)
+            #expect(counterparty.kind == "prospect")
+            #expect(try await call(client, .post, "/v1/counterparties", #"{"name":"Copy","taxId":"7701000001"}"#).status == 409)
+            let promoted = try await call(client, .patch, "/v1/counterparties/\(counterparty.id)", #"{"kind":"customer"}"#)
+            #expect(try promoted.decode(Counterparty.self).kind == "customer")
+            #expect(try await call(client, .patch, "/v1/counterparties/\(counterparty.id)", #"{"kind":"friend"}"#).status == 422)
+            let search = try await call(client, .get, "/v1/counterparties?name=client%20example")
+            #expect(search.body.contains("Client Example LLC"))
+            #expect(try await ServiceHarness.scalar(
+                "SELECT count(*)::text FROM outbox WHERE event_type = 'CounterpartyUpdated'", databaseURL: url) == "1")
             let unknownManager = try await call(client, .post, "/v1/contacts", #"{"name":"X","managerId":"\#(UUID())"}"#)
             #expect(unknownManager.status == 422, "\(unknownManager.body)")
         }

@@ -149,6 +149,22 @@ public struct CounterpartyRegistered: EventPayload, Equatable {
     }
 }
 
+/// A counterparty's name, tax id or kind changed: the counterparty as it now stands.
+public struct CounterpartyUpdated: EventPayload, Equatable {
+    public static let eventType = "CounterpartyUpdated"
+    public static let eventVersion = 1
+    public var counterpartyId: UUID
+    public var name: String
+    public var taxId: String?
+    public var kind: String
+    public init(counterpartyId: UUID, name: String, taxId: String?, kind: String) {
+        self.counterpartyId = counterpartyId
+        self.name = name
+        self.taxId = taxId
+        self.kind = kind
+    }
+}
+
 /// A contact as it now stands (registered or updated): everything marketing exports need.
 public struct ContactSnapshot: Codable, Sendable, Equatable {
     public var contactId: UUID

@@ -160,6 +160,12 @@ struct NewCounterparty: Decodable {
     var kind: String?
 }
 
+struct CounterpartyChange: Decodable {
+    var name: String?
+    var taxId: String?
+    var kind: String?
+}
+
 struct NewContactBody: Decodable {
     var name: String
     var counterpartyId: UUID?
@@ -203,6 +209,27 @@ func addContactRoutes(_ api: RouterGroup<BasicRequestContext>, _ leads: LeadsCon
         }
         guard let found else { throw LeadsError.notFound("no counterparty \(id)") }
         return try jsonResponse(found, status: .ok)
+    }
+    api.get("counterparties") { request, context -> Response in
+        let taxID = request.uri.queryParameters["taxId"].map(String.init)
+        let name = request.uri.queryParameters["name"].map(String.init)
+        let found = try await leads.postgres.withConnection { connection in
+            try await ContactBook.counterparties(taxID: taxID, nameContains: name, on: connection, logger: context.logger)
+        }
+        return try jsonResponse(ItemList(items: found), status: .ok)
+    }
+    api.patch("counterparties/:id") { request, context -> Response in
+        let id = try uuidParameter(context, "id")
+        let change = try await request.decode(as: CounterpartyChange.self, context: context)
+        if let kind = change.kind, !["prospect", "customer", "partner", "supplier"].contains(kind) {
+            throw LeadsError.unprocessable("kind is prospect, customer, partner or supplier")
+        }
+        if let name = change.name, name.trimmingCharacters(in: .whitespaces).isEmpty { throw LeadsError.unprocessable("name is empty") }
+        let counterparty = try await transaction(leads, context) { connection in
+            try await ContactBook.updateCounterparty(
+                id, name: change.name, taxId: change.taxId, kind: change.kind, on: connection, logger: context.logger)
+        }
+        return try jsonResponse(counterparty, status: .ok)
     }
     api.post("contacts") { request, context -> Response in
         let body = try await request.decode(as: NewContactBody.self, context: context)

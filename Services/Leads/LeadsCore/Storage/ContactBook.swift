@@ -69,6 +69,43 @@ struct ContactBook: Sendable {
         }
     }
 
+    /// Counterparties by tax id and/or part of the name (case-insensitive), at most 100.
+    static func counterparties(
+        taxID: String?, nameContains name: String?, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [Counterparty] {
+        let pattern = name.map { "%" + $0.replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
+        let rows = try await connection.query(
+            """
+            SELECT id, name, tax_id, kind FROM counterparties
+            WHERE (\(taxID)::text IS NULL OR tax_id = \(taxID)) AND (\(pattern)::text IS NULL OR name ILIKE \(pattern))
+            ORDER BY name, id LIMIT 100
+            """, logger: logger
+        ).collect()
+        return try rows.map { row in
+            let (id, name, taxID, kind) = try row.decode((UUID, String, String?, String).self)
+            return Counterparty(id: id, name: name, taxId: taxID, kind: kind)
+        }
+    }
+
+    /// Changes name, tax id or kind (nil leaves a field as is); publishes the counterparty as it now stands.
+    static func updateCounterparty(
+        _ id: UUID, name: String?, taxId: String?, kind: String?, on connection: PostgresConnection, logger: Logger
+    ) async throws -> (Counterparty, [OutboxEvent]) {
+        let rows = try await connection.query(
+            """
+            UPDATE counterparties SET name = coalesce(\(name), name), tax_id = coalesce(\(taxId), tax_id),
+                kind = coalesce(\(kind), kind), updated_at = now()
+            WHERE id = \(id) RETURNING id, name, tax_id, kind
+            """, logger: logger
+        ).collect()
+        guard let row = rows.first else { throw LeadsError.notFound("no counterparty \(id)") }
+        let (id, name, taxID, kind) = try row.decode((UUID, String, String?, String).self)
+        let counterparty = Counterparty(id: id, name: name, taxId: taxID, kind: kind)
+        let event = try LeadsEvents.event(
+            CounterpartyUpdated(counterpartyId: id, name: name, taxId: taxID, kind: kind), key: id, correlation: id)
+        return (counterparty, [event])
+    }
+
     static func create(_ new: NewContact, on connection: PostgresConnection, logger: Logger) async throws -> (Contact, [OutboxEvent]) {
         let id = UUID()
         try await connection.query(
@@ -196,24 +233,6 @@ struct ContactBook: Sendable {
             id: id, name: name, counterpartyId: counterparty, managerId: manager,
             phones: zip(e164s, raws).map { ContactPhone(e164: $0, raw: $1) }, emails: emails, marketingConsent: consent,
             mergedInto: mergedInto, version: version)
-    }
-
-    /// The live (not merged) contact with this phone or e-mail; the most recently updated when several share one.
-    static func match(phone: String?, email: String?, on connection: PostgresConnection, logger: Logger) async throws -> (id: UUID, managerId: UUID?, name: String)? {
-        guard phone != nil || email != nil else { return nil }
-        let rows = try await connection.query(
-            """
-            SELECT c.id, c.manager_id, c.name FROM contacts c
-            WHERE c.merged_into IS NULL AND (
-                EXISTS (SELECT 1 FROM contact_phones p WHERE p.contact_id = c.id AND p.e164 = \(phone))
-                OR EXISTS (SELECT 1 FROM contact_emails e WHERE e.contact_id = c.id AND e.email = \(email?.lowercased())))
-            ORDER BY c.updated_at DESC, c.id LIMIT 1
-            """, logger: logger
-        ).collect()
-        return try rows.first.map { row in
-            let (id, manager, name) = try row.decode((UUID, UUID?, String).self)
-            return (id, manager, name)
-        }
     }
 
     /// Contacts with any of these phones / e-mails (the lookup behind `GET /v1/contacts?phone=&email=`).
