@@ -103,6 +103,12 @@ public struct ServiceConfiguration: Sendable {
 public struct ConfigurationError: Error, CustomStringConvertible {
     public var service: ServiceName
     public var problems: [String]
+
+    public init(service: ServiceName, problems: [String]) {
+        self.service = service
+        self.problems = problems
+    }
+
     public var description: String {
         "\(service.rawValue): invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
     }

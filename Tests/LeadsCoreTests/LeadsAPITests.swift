@@ -15,25 +15,9 @@ struct LeadsAPITests {
     static let dmitry = "6b0f6a9e-4d2c-4b7e-9a51-000000000004"  // manager in alto
     static let sergey = "6b0f6a9e-4d2c-4b7e-9a51-000000000006"  // manager in prom
 
-    struct Reply {
-        var status: Int
-        var body: String
-        var etag: String?
-        func decode<T: Decodable>(_ type: T.Type) throws -> T {
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            return try decoder.decode(T.self, from: Data(body.utf8))
-        }
-    }
-
     func call(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, _ json: String? = nil,
-              headers extra: [String: String] = [:]) async throws -> Reply {
-        var headers = ServiceHarness.authorized
-        headers[.contentType] = "application/json"
-        for (name, value) in extra { headers[.init(name)!] = value }
-        return try await client.execute(uri: path, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }) {
-            Reply(status: Int($0.status.code), body: String(buffer: $0.body), etag: $0.headers[.eTag])
-        }
+              headers extra: [String: String] = [:]) async throws -> APIReply {
+        try await client.call(method, path, json, headers: extra)
     }
 
     func withLeads(_ body: @escaping @Sendable (any TestClientProtocol, String) async throws -> Void) async throws {

@@ -3,13 +3,19 @@ import Hummingbird
 import Prometheus
 import ServiceKit
 
-/// The deals service's application, as `main` runs it and as tests build it.
+/// The deals service's application, as `main` runs it and as tests build it: HTTP routes and the
+/// inbox applying what leads publishes (converted leads open deals).
 public func buildApplication(
     configuration: ServiceConfiguration, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
 ) async throws -> some ApplicationProtocol {
-    try ServicePlatform.application(
-        configuration: configuration, metrics: metrics, migrationsDirectory: DealsMigrations.directory,
-        routes: addDealsRoutes)
+    let platform = try ServicePlatform(
+        configuration: configuration, migrationsDirectory: DealsMigrations.directory, metrics: metrics)
+    try DealsSettings.validate(platform)
+    let store = DealStore(defaultCurrency: DealsSettings.currency(platform))
+    let router = platform.makeRouter { api, _ in addDealsRoutes(api, DealsContext(postgres: platform.postgres, deals: store)) }
+    return platform.makeApplication(
+        router: router,
+        services: [platform.inbox(registry: LeadsConsumer.registry, handler: LeadsConsumer(deals: store, clock: { Date() }))])
 }
 
 /// The service's own SQL migrations, shipped as a resource folder.

@@ -91,9 +91,16 @@ public struct LeadConverted: EventPayload, Equatable {
     /// Carried from the first inquiry or call, so the deal can be traced back to it.
     public var correlationId: UUID
     public var convertedAt: Date
+    /// The counterparty and contacts as they stood at conversion, so the deal is opened with them
+    /// even when their own events (keyed by their ids, on other partitions) have not arrived yet.
+    public var counterparty: CounterpartySnapshot?
+    public var contacts: [ContactSnapshot]?
 
     public init(leadId: UUID, counterpartyId: UUID?, contactIds: [UUID], managerId: UUID, departmentCode: String,
-                needs: String, channel: LeadChannel, correlationId: UUID, convertedAt: Date) {
+                needs: String, channel: LeadChannel, correlationId: UUID, convertedAt: Date,
+                counterparty: CounterpartySnapshot? = nil, contacts: [ContactSnapshot]? = nil) {
+        self.counterparty = counterparty
+        self.contacts = contacts
         self.leadId = leadId
         self.counterpartyId = counterpartyId
         self.contactIds = contactIds
@@ -129,6 +136,20 @@ public struct LeadResponseOverdue: EventPayload, Equatable {
         self.leadId = leadId
         self.managerId = managerId
         self.dueAt = dueAt
+    }
+}
+
+/// A counterparty as it stands.
+public struct CounterpartySnapshot: Codable, Sendable, Equatable {
+    public var counterpartyId: UUID
+    public var name: String
+    public var taxId: String?
+    public var kind: String
+    public init(counterpartyId: UUID, name: String, taxId: String?, kind: String) {
+        self.counterpartyId = counterpartyId
+        self.name = name
+        self.taxId = taxId
+        self.kind = kind
     }
 }
 

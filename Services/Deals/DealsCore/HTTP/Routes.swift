@@ -1,4 +1,7 @@
+import Contracts
+import Foundation
 import Hummingbird
+import Messaging
 import PostgresNIO
 import ServiceKit
 
@@ -13,14 +16,342 @@ struct LossReasonList: ResponseCodable {
     var items: [LossReason]
 }
 
+struct ItemList<Item: Codable & Sendable>: Codable, Sendable {
+    var items: [Item]
+    var nextCursor: String?
+}
+
+/// A deal as the API shows it: the deal, where it can go next, and what to do at this stage.
+struct DealView: Codable, Sendable {
+    var deal: Deal
+    var total: Money?
+    /// Payments so far, as money (a decimal string on the wire).
+    var paid: Money
+    var probability: Int
+    var nextStages: [DealStage]
+    var guidance: Guidance?
+
+    struct Guidance: Codable, Sendable {
+        var language: String
+        var checklist: [String]
+        var nextSteps: [String]
+    }
+}
+
+/// The body of `POST /v1/deals` and `PATCH /v1/deals/{id}`.
+struct DealBody: Decodable {
+    var needs: String?
+    var legalEntity: LegalEntity?
+    var contacts: [DealContact]?
+    var parameters: DealParameters?
+    var lines: [LineBody]?
+    var currency: String?
+    var managerId: UUID?
+    var departmentCode: String?
+
+    struct LineBody: Decodable {
+        var id: UUID?
+        var sku: String
+        var name: String
+        var equipmentType: String?
+        var quantity: Decimal
+        var unitPrice: Money?
+        var discountPercent: Decimal?
+    }
+
+    var dealLines: [DealLine]? {
+        lines?.map {
+            DealLine(id: $0.id ?? UUID(), sku: $0.sku, name: $0.name, equipmentType: $0.equipmentType, quantity: $0.quantity,
+                     unitPrice: $0.unitPrice, discountPercent: $0.discountPercent ?? 0)
+        }
+    }
+}
+
+struct StageBody: Decodable { var to: DealStage }
+struct LoseBody: Decodable { var reason: String; var comment: String? }
+struct PaymentBody: Decodable { var amount: Money; var reference: String; var date: String }
+struct TaskBody: Decodable { var kind: String; var dealId: UUID?; var assigneeId: UUID; var title: String?; var dueAt: Date? }
+struct CompleteBody: Decodable { var outcome: String }
+
+struct DealsContext: Sendable {
+    let postgres: PostgresClient
+    let deals: DealStore
+}
+
 public func addDealsRoutes(_ api: RouterGroup<BasicRequestContext>, _ platform: ServicePlatform) {
-    api.get("loss-reasons") { _, context in
-        let rows = try await platform.postgres.query(
-            "SELECT code, title, creates_quality_task FROM loss_reasons ORDER BY code", logger: context.logger)
+    addDealsRoutes(api, DealsContext(postgres: platform.postgres, deals: DealStore(defaultCurrency: DealsSettings.currency(platform))))
+}
+
+enum DealsSettings {
+    /// `DMS_DEALS_DEFAULT_CURRENCY` (default RUB): the currency of deals opened from leads.
+    static func currency(_ platform: ServicePlatform) -> String {
+        platform.configuration.environment["DMS_DEALS_DEFAULT_CURRENCY"].flatMap { $0.isEmpty ? nil : $0.uppercased() } ?? "RUB"
+    }
+
+    /// Refuses a currency that is not an ISO 4217 code at start-up, rather than dead-lettering
+    /// every converted lead later.
+    static func validate(_ platform: ServicePlatform) throws {
+        let code = currency(platform)
+        guard code.wholeMatch(of: /[A-Z]{3}/) != nil else {
+            throw ConfigurationError(service: .deals, problems: ["DMS_DEALS_DEFAULT_CURRENCY must be an ISO 4217 code such as RUB, not \(code)"])
+        }
+    }
+}
+
+func addDealsRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: DealsContext) {
+    let postgres = context.postgres
+    let store = context.deals
+
+    api.get("loss-reasons") { _, request in
+        let rows = try await postgres.query(
+            "SELECT code, title, creates_quality_task FROM loss_reasons ORDER BY code", logger: request.logger)
         var items: [LossReason] = []
         for try await (code, title, task) in rows.decode((String, String, Bool).self) {
             items.append(LossReason(code: code, title: title, createsQualityTask: task))
         }
         return LossReasonList(items: items)
+    }
+
+    api.post("deals") { request, ctx -> Response in
+        let body = try await request.decode(as: DealBody.self, context: ctx)
+        let draft = DealDraft(
+            needs: body.needs, legalEntity: body.legalEntity, contacts: body.contacts ?? [],
+            parameters: body.parameters ?? DealParameters(applicationArea: nil, materials: []), lines: body.dealLines ?? [],
+            currency: body.currency ?? store.defaultCurrency, managerId: body.managerId, departmentCode: body.departmentCode)
+        let deal = try await transaction(postgres, ctx) { connection in
+            try await store.open(draft, leadID: nil, correlationID: nil, by: actor(request), on: connection, logger: ctx.logger)
+        }
+        return try await view(deal, request: request, postgres: postgres, ctx: ctx, status: .created)
+    }
+
+    api.get("deals/:id") { request, ctx -> Response in
+        let id = try uuid(ctx, "id")
+        guard let deal = try await DealStore.load(id, client: postgres, logger: ctx.logger) else { throw DealsError.notFound("no deal \(id)") }
+        return try await view(deal, request: request, postgres: postgres, ctx: ctx, status: .ok)
+    }
+
+    api.get("deals") { request, ctx -> Response in
+        let query = request.uri.queryParameters
+        func text(_ name: String) -> String? { query[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
+        let stage = text("stage")
+        if let stage, DealStage(rawValue: stage) == nil { throw DealsError.invalidBody("stage is one of \(DealStage.allCases.map(\.rawValue))") }
+        let manager = try text("manager").map { value -> UUID in
+            guard let id = UUID(uuidString: value) else { throw DealsError.invalidBody("manager is a staff id") }
+            return id
+        }
+        func amount(_ name: String) throws -> Decimal? {
+            guard let value = text(name) else { return nil }
+            guard value.wholeMatch(of: /-?\d+(\.\d+)?/) != nil, let amount = Decimal(string: value) else {
+                throw DealsError.invalidBody("\(name) is a decimal amount, e.g. 100000.00")
+            }
+            return amount
+        }
+        let minTotal = try amount("minTotal")
+        let maxTotal = try amount("maxTotal")
+        let limit = min(max(text("limit").flatMap(Int.init) ?? 50, 1), 500)
+        let after = try text("cursor").map { value -> UUID in
+            guard let id = UUID(uuidString: value) else { throw DealsError.invalidBody("cursor is not one this service issued") }
+            return id
+        }
+        let rows = try await postgres.query(
+            """
+            SELECT record::text FROM deals
+            WHERE (\(stage)::text IS NULL OR stage = \(stage))
+              AND (\(manager)::uuid IS NULL OR manager_id = \(manager))
+              AND (\(text("department"))::text IS NULL OR department_code = \(text("department")))
+              AND (\(text("equipmentType"))::text IS NULL OR \(text("equipmentType")) = ANY(equipment_types))
+              AND (\(minTotal)::numeric IS NULL OR total >= \(minTotal))
+              AND (\(maxTotal)::numeric IS NULL OR total <= \(maxTotal))
+              AND (\(after)::uuid IS NULL OR (created_at, id) > (SELECT created_at, id FROM deals WHERE id = \(after)))
+            ORDER BY created_at, id LIMIT \(limit + 1)
+            """, logger: ctx.logger)
+        var deals: [Deal] = []
+        for try await record in rows.decode(String.self) { deals.append(try DealStore.decode(record)) }
+        var next: String?
+        if deals.count > limit {
+            deals.removeLast()
+            next = deals.last?.id.uuidString.lowercased()
+        }
+        return try json(ItemList(items: deals, nextCursor: next), status: .ok)
+    }
+
+    api.patch("deals/:id") { request, ctx -> Response in
+        let id = try uuid(ctx, "id")
+        let body = try await request.decode(as: DealBody.self, context: ctx)
+        let expected = try ifMatch(request)
+        let changes = DealStore.Changes(
+            needs: body.needs, legalEntity: body.legalEntity, contacts: body.contacts, parameters: body.parameters, lines: body.dealLines,
+            currency: body.currency)
+        let deal = try await transaction(postgres, ctx) { connection in
+            try await store.update(id, changes, expectedVersion: expected, by: actor(request), on: connection, logger: ctx.logger)
+        }
+        return try await view(deal, request: request, postgres: postgres, ctx: ctx, status: .ok)
+    }
+
+    api.post("deals/:id/stage") { request, ctx -> Response in
+        let id = try uuid(ctx, "id")
+        let body = try await request.decode(as: StageBody.self, context: ctx)
+        let expected = try ifMatch(request)
+        let deal = try await transaction(postgres, ctx) { connection in
+            try await store.apply(.advance(to: body.to), to: id, expectedVersion: expected, by: actor(request), on: connection, logger: ctx.logger)
+        }
+        return try await view(deal, request: request, postgres: postgres, ctx: ctx, status: .ok)
+    }
+
+    api.post("deals/:id/lose") { request, ctx -> Response in
+        let id = try uuid(ctx, "id")
+        let body = try await request.decode(as: LoseBody.self, context: ctx)
+        let expected = try ifMatch(request)
+        let deal = try await transaction(postgres, ctx) { connection in
+            try await store.apply(
+                .lose(reason: body.reason, comment: body.comment), to: id, expectedVersion: expected, by: actor(request), on: connection,
+                logger: ctx.logger)
+        }
+        return try await view(deal, request: request, postgres: postgres, ctx: ctx, status: .ok)
+    }
+
+    api.post("deals/:id/order") { request, ctx -> Response in
+        let id = try uuid(ctx, "id")
+        let expected = try ifMatch(request)
+        let deal = try await transaction(postgres, ctx) { connection in
+            try await store.placeOrder(id, expectedVersion: expected, by: actor(request), on: connection, logger: ctx.logger)
+        }
+        return try await view(deal, request: request, postgres: postgres, ctx: ctx, status: .ok)
+    }
+
+    api.post("deals/:id/steps/:step") { request, ctx -> Response in
+        let id = try uuid(ctx, "id")
+        guard let step = ctx.parameters.get("step").flatMap(DealStep.init(rawValue:)) else {
+            throw DealsError.notFound("steps are shipped, certified and commissioned")
+        }
+        let expected = try ifMatch(request)
+        let deal = try await transaction(postgres, ctx) { connection in
+            try await store.record(step, for: id, expectedVersion: expected, by: actor(request), on: connection, logger: ctx.logger)
+        }
+        return try await view(deal, request: request, postgres: postgres, ctx: ctx, status: .ok)
+    }
+
+    api.post("deals/:id/payments") { request, ctx -> Response in
+        let id = try uuid(ctx, "id")
+        let body = try await request.decode(as: PaymentBody.self, context: ctx)
+        guard body.amount.amount > 0 else { throw DealsError.unprocessable("a payment's amount is positive") }
+        guard !body.reference.trimmingCharacters(in: .whitespaces).isEmpty else { throw DealsError.unprocessable("reference is required") }
+        guard body.date.wholeMatch(of: /\d{4}-\d{2}-\d{2}/) != nil, Timestamp.parse(body.date + "T00:00:00Z") != nil else {
+            throw DealsError.unprocessable("date is a calendar date, YYYY-MM-DD")
+        }
+        let deal = try await transaction(postgres, ctx) { connection in
+            try await store.pay(id, amount: body.amount, reference: body.reference, paidOn: body.date, by: actor(request), on: connection,
+                                logger: ctx.logger)
+        }
+        return try await view(deal, request: request, postgres: postgres, ctx: ctx, status: .ok)
+    }
+
+    api.get("deals/:id/history") { _, ctx -> Response in
+        let id = try uuid(ctx, "id")
+        struct Change: Codable { var from: String; var to: String; var changedBy: UUID?; var changedAt: Date }
+        let rows = try await postgres.query(
+            "SELECT from_stage, to_stage, changed_by, changed_at FROM deal_stage_history WHERE deal_id = \(id) ORDER BY id",
+            logger: ctx.logger)
+        var items: [Change] = []
+        for try await (from, to, by, at) in rows.decode((String, String, UUID?, Date).self) {
+            items.append(Change(from: from, to: to, changedBy: by, changedAt: at))
+        }
+        return try json(ItemList(items: items), status: .ok)
+    }
+
+    api.get("deals/:id/tasks") { _, ctx -> Response in
+        let id = try uuid(ctx, "id")
+        let rows = try await postgres.query(
+            "SELECT id, deal_id, kind, assignee_id, title, due_at, outcome, created_at, completed_at FROM tasks WHERE deal_id = \(id) ORDER BY created_at, id",
+            logger: ctx.logger)
+        var items: [DealTask] = []
+        for try await row in rows { items.append(try DealTask.decode(row)) }
+        return try json(ItemList(items: items), status: .ok)
+    }
+
+    api.post("tasks") { request, ctx -> Response in
+        let body = try await request.decode(as: TaskBody.self, context: ctx)
+        guard body.kind.wholeMatch(of: /[a-z][a-z0-9_]*/) != nil else { throw DealsError.unprocessable("kind is lower_snake_case, e.g. call_client") }
+        let id = UUID()
+        let task = try await transaction(postgres, ctx) { connection -> (DealTask, [OutboxEvent]) in
+            try await connection.query(
+                """
+                INSERT INTO tasks (id, deal_id, kind, assignee_id, title, due_at) VALUES (\(id), \(body.dealId), \(body.kind), \(body.assigneeId),
+                    \(body.title), \(body.dueAt))
+                """, logger: ctx.logger)
+            let task = try await DealTask.load(id, on: connection, logger: ctx.logger)!
+            let envelope = try EventEnvelope(
+                occurredAt: Date(), source: ServiceName.deals.rawValue, key: (body.dealId ?? id).uuidString.lowercased(),
+                correlationId: body.dealId ?? id,
+                payload: TaskCreated(taskId: id, dealId: body.dealId, kind: body.kind, assigneeId: body.assigneeId, dueAt: body.dueAt))
+            return (task, [OutboxEvent(topic: Topic.dealsEvents, envelope: envelope)])
+        }
+        return try json(task, status: .created)
+    }
+
+    api.post("tasks/:id/complete") { request, ctx -> Response in
+        let id = try uuid(ctx, "id")
+        let body = try await request.decode(as: CompleteBody.self, context: ctx)
+        let task = try await transaction(postgres, ctx) { connection in
+            try await store.completeTask(id, outcome: body.outcome, by: actor(request), on: connection, logger: ctx.logger)
+        }
+        return try json(task, status: .ok)
+    }
+}
+
+/// The deal with its total, probability, next stages and the guidance of its stage in the
+/// language asked for (`?lang=`, then `Accept-Language`, then English).
+func view(_ deal: Deal, request: Request, postgres: PostgresClient, ctx: BasicRequestContext, status: HTTPResponse.Status) async throws -> Response {
+    let language = request.uri.queryParameters["lang"].map(String.init)
+        ?? request.headers[.acceptLanguage].map { String($0.prefix(2)).lowercased() } ?? "en"
+    let rows = try await postgres.query(
+        """
+        SELECT language, checklist, next_steps FROM stage_guidance WHERE stage = \(deal.stage.rawValue)
+        ORDER BY (language = \(language)) DESC, (language = 'en') DESC LIMIT 1
+        """, logger: ctx.logger)
+    var guidance: DealView.Guidance?
+    for try await (lang, checklist, steps) in rows.decode((String, [String], [String]).self) {
+        guidance = DealView.Guidance(language: lang, checklist: checklist, nextSteps: steps)
+    }
+    let rules = try await postgres.withConnection { try await DealStore.rules(on: $0, logger: ctx.logger) }
+    let body = DealView(
+        deal: deal, total: deal.total, paid: Money(deal.paid, deal.currency), probability: deal.stage.probability, nextStages: DealLifecycle.nextStages(of: deal, rules: rules),
+        guidance: guidance)
+    var response = try json(body, status: status)
+    response.headers[.eTag] = "\"\(deal.version)\""
+    return response
+}
+
+func uuid(_ ctx: BasicRequestContext, _ name: String) throws -> UUID {
+    guard let id = ctx.parameters.get(name).flatMap(UUID.init(uuidString:)) else { throw DealsError.notFound("\(ctx.parameters.get(name) ?? "") is not an id") }
+    return id
+}
+
+func ifMatch(_ request: Request) throws -> Int? {
+    guard let value = request.headers[.ifMatch] else { return nil }
+    guard let version = Int(value.trimmingCharacters(in: CharacterSet(charactersIn: "\" W/"))) else {
+        throw DealsError.invalidBody("If-Match carries the version from the ETag, e.g. \"3\"")
+    }
+    return version
+}
+
+func actor(_ request: Request) -> DealActor {
+    DealActor(staffID: request.headers[.init("DMS-Staff-Id")!].flatMap(UUID.init(uuidString:)), now: Date())
+}
+
+func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+}
+
+func transaction<T: Sendable>(
+    _ postgres: PostgresClient, _ ctx: BasicRequestContext, _ body: @escaping @Sendable (PostgresConnection) async throws -> (T, [OutboxEvent])
+) async throws -> T {
+    try await postgres.withTransaction(logger: ctx.logger) { connection in
+        let (value, events) = try await body(connection)
+        try await Outbox.append(events, on: connection, logger: ctx.logger)
+        return value
     }
 }

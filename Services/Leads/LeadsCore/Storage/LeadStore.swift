@@ -318,9 +318,18 @@ struct LeadStore: Sendable {
             """, logger: logger)
         try await close(leadID, at: actor.now, on: connection, logger: logger)
         var events = try await record(&lead, to: next, department: department, manager: manager, by: actor, on: connection, logger: logger)
+        var counterparty: CounterpartySnapshot?
+        if let id = lead.counterpartyId, let found = try await ContactBook.counterparty(id, on: connection, logger: logger) {
+            counterparty = CounterpartySnapshot(counterpartyId: found.id, name: found.name, taxId: found.taxId, kind: found.kind)
+        }
+        var contacts: [ContactSnapshot] = []
+        for id in lead.contactIds {
+            if let contact = try await ContactBook.load(id, on: connection, logger: logger) { contacts.append(contact.snapshot) }
+        }
         let converted = LeadConverted(
             leadId: leadID, counterpartyId: lead.counterpartyId, contactIds: lead.contactIds, managerId: manager,
-            departmentCode: department, needs: needs, channel: lead.channel, correlationId: lead.correlationId, convertedAt: actor.now)
+            departmentCode: department, needs: needs, channel: lead.channel, correlationId: lead.correlationId, convertedAt: actor.now,
+            counterparty: counterparty, contacts: contacts)
         events.append(try LeadsEvents.event(converted, key: leadID, correlation: lead.correlationId))
         return (lead, events)
     }

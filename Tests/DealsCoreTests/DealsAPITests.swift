@@ -1,0 +1,154 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import TestSupport
+
+@testable import DealsCore
+
+/// The deals HTTP API over a real database with the demo sales configuration.
+@Suite("Deals: opening, stages and gates, payments and tasks over HTTP")
+struct DealsAPITests {
+    static let anna = "6b0f6a9e-4d2c-4b7e-9a51-000000000003"  // manager, alto
+    static let pavel = "6b0f6a9e-4d2c-4b7e-9a51-000000000002"  // head of alto
+
+    func call(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, _ json: String? = nil,
+              headers extra: [String: String] = [:]) async throws -> APIReply {
+        try await client.call(method, path, json, headers: extra)
+    }
+
+    func withDeals(_ body: @escaping @Sendable (any TestClientProtocol, String) async throws -> Void) async throws {
+        try await ServiceHarness.withLiveService(
+            .deals, migrationsDirectory: DealsMigrations.directory, routes: addDealsRoutes, seed: ["infra/demo/deals.sql"], body)
+    }
+
+    static let newDeal = #"""
+        {"needs":"Climatic chamber for seed tests, 2 pumps","legalEntity":{"name":"ООО «Агро-Дон»"},
+         "contacts":[{"name":"Анна Белова","email":"a.belova@agro-don.example"}],
+         "managerId":"6b0f6a9e-4d2c-4b7e-9a51-000000000003","departmentCode":"alto","currency":"RUB",
+         "lines":[{"sku":"CH-200","name":"Climatic chamber","equipmentType":"climatic","quantity":1,"unitPrice":{"amount":"1500000.00","currency":"RUB"}},
+                  {"sku":"P-40","name":"Pump","equipmentType":"pump","quantity":2,"unitPrice":{"amount":"99999.99","currency":"RUB"},"discountPercent":10}]}
+        """#
+
+    struct View: Decodable {
+        var deal: DealBody
+        var total: MoneyBody?
+        var probability: Int
+        var nextStages: [String]
+        var guidance: GuidanceBody?
+        struct DealBody: Decodable { var id: UUID; var stage: String; var version: Int }
+        struct MoneyBody: Decodable { var amount: String; var currency: String }
+        struct GuidanceBody: Decodable { var language: String; var checklist: [String] }
+    }
+
+    func decode(_ reply: APIReply) throws -> View {
+        try JSONDecoder().decode(View.self, from: Data(reply.body.utf8))
+    }
+
+    @Test("a deal needs its needs, legal entity, a contact, manager and department: 422 lists every missing field")
+    func missingFields() async throws {
+        try await withDeals { client, _ in
+            let reply = try await call(client, .post, "/v1/deals", #"{"currency":"RUB"}"#)
+            #expect(reply.status == 422)
+            for field in ["needs", "legalEntity.name", "contacts", "managerId", "departmentCode"] {
+                #expect(reply.body.contains(field), "\(field) in \(reply.body)")
+            }
+        }
+    }
+
+    @Test("from selection to closed: gates refuse with what is missing, certification for a climatic line, service task, payments")
+    func fullPath() async throws {
+        try await withDeals { client, url in
+            let created = try await call(client, .post, "/v1/deals", Self.newDeal)
+            #expect(created.status == 201, "\(created.body)")
+            let deal = try decode(created)
+            #expect(deal.deal.stage == "selection" && deal.probability == 10)
+            #expect(deal.total?.amount == "1679999.98", "1,500,000 + 2 × 99,999.99 × 0.9")
+            #expect(Set(deal.nextStages) == ["offer", "contract"])
+            let russian = try decode(try await call(client, .get, "/v1/deals/\(deal.deal.id)?lang=ru"))
+            #expect(russian.guidance?.language == "ru")
+            let id = deal.deal.id
+
+            let early = try await call(client, .post, "/v1/deals/\(id)/stage", #"{"to":"contract"}"#)
+            #expect(early.status == 409)
+            #expect(early.body.contains("legalEntity.taxId") && early.body.contains("legalEntity.paymentDetails"), "\(early.body)")
+
+            let complete = #"{"legalEntity":{"name":"ООО «Агро-Дон»","taxId":"6164000000","paymentDetails":"р/с 40702810000000000001","address":"Ростов-на-Дону"}}"#
+            #expect(try await call(client, .patch, "/v1/deals/\(id)", complete, headers: ["If-Match": "\"1\""]).status == 200)
+            #expect(try await call(client, .post, "/v1/deals/\(id)/stage", #"{"to":"contract"}"#).status == 200)
+            let ordered = try await call(client, .post, "/v1/deals/\(id)/order")
+            let orderedStage = try decode(ordered).deal.stage
+            #expect(ordered.status == 200 && orderedStage == "fulfilment", "\(ordered.body)")
+            #expect(try await call(client, .post, "/v1/deals/\(id)/stage", #"{"to":"certification"}"#).status == 409, "not shipped yet")
+            #expect(try await call(client, .post, "/v1/deals/\(id)/steps/shipped").status == 200)
+            #expect(try await call(client, .post, "/v1/deals/\(id)/stage", #"{"to":"commissioning"}"#).status == 409, "a climatic line needs certification")
+            #expect(try await call(client, .post, "/v1/deals/\(id)/stage", #"{"to":"certification"}"#).status == 200)
+            #expect(try await call(client, .post, "/v1/deals/\(id)/steps/certified").status == 200)
+            #expect(try await call(client, .post, "/v1/deals/\(id)/stage", #"{"to":"commissioning"}"#).status == 200)
+            #expect(try await call(client, .post, "/v1/deals/\(id)/steps/commissioned").status == 200)
+            #expect(try await call(client, .post, "/v1/deals/\(id)/stage", #"{"to":"service"}"#).status == 200)
+
+            let tasks = try await call(client, .get, "/v1/deals/\(id)/tasks")
+            #expect(tasks.body.contains("offer_service") && tasks.body.lowercased().contains(Self.anna), "\(tasks.body)")
+            let notPaid = try await call(client, .post, "/v1/deals/\(id)/stage", #"{"to":"closed"}"#)
+            #expect(notPaid.status == 409 && notPaid.body.contains("paid"), "\(notPaid.body)")
+
+            let payment = #"{"amount":{"amount":"1000000.00","currency":"RUB"},"reference":"PP-1","date":"2026-11-30"}"#
+            #expect(try await call(client, .post, "/v1/deals/\(id)/payments", payment).status == 200)
+            #expect(try await call(client, .post, "/v1/deals/\(id)/payments", payment).status == 200, "the same reference again")
+            let rest = #"{"amount":{"amount":"679999.98","currency":"RUB"},"reference":"PP-2","date":"2026-12-01"}"#
+            #expect(try await call(client, .post, "/v1/deals/\(id)/payments", rest).status == 200)
+            #expect(try await ServiceHarness.scalar(
+                "SELECT count(*)::text FROM outbox WHERE event_type = 'PaymentReceived'", databaseURL: url) == "2")
+            let stillOpen = try await call(client, .post, "/v1/deals/\(id)/stage", #"{"to":"closed"}"#)
+            #expect(stillOpen.status == 409, "the service offer has no outcome yet: \(stillOpen.body)")
+
+            struct Task: Decodable { var id: UUID; var kind: String }
+            struct Tasks: Decodable { var items: [Task] }
+            let offer = try #require(try JSONDecoder().decode(Tasks.self, from: Data(tasks.body.utf8)).items.first { $0.kind == "offer_service" })
+            #expect(try await call(client, .post, "/v1/tasks/\(offer.id)/complete", #"{"outcome":"declined"}"#).status == 200)
+            let closed = try await call(client, .post, "/v1/deals/\(id)/stage", #"{"to":"closed"}"#)
+            #expect(closed.status == 200, "\(closed.body)")
+            #expect(try decode(closed).probability == 100)
+            let events = try await ServiceHarness.scalar(
+                "SELECT string_agg(DISTINCT event_type, ',' ORDER BY event_type) FROM outbox", databaseURL: url)
+            #expect(events == "BuyerOrderPlaced,DealClosed,DealOpened,DealStageChanged,PaymentReceived,TaskCompleted,TaskCreated")
+            let history = try await ServiceHarness.scalar(
+                "SELECT string_agg(to_stage, ',' ORDER BY id) FROM deal_stage_history", databaseURL: url)
+            #expect(history == "contract,fulfilment,certification,commissioning,service,closed")
+        }
+    }
+
+    @Test("two managers editing the same version: the second gets 412")
+    func staleWrite() async throws {
+        try await withDeals { client, _ in
+            let deal = try decode(try await call(client, .post, "/v1/deals", Self.newDeal))
+            let first = try await call(client, .patch, "/v1/deals/\(deal.deal.id)", #"{"needs":"first"}"#, headers: ["If-Match": "\"1\""])
+            let second = try await call(client, .patch, "/v1/deals/\(deal.deal.id)", #"{"needs":"second"}"#, headers: ["If-Match": "\"1\""])
+            #expect(first.status == 200 && first.etag == "\"2\"")
+            #expect(second.status == 412, "\(second.body)")
+        }
+    }
+
+    @Test("lost as not suitable after ordering: the head of department gets a quality check and the order is cancelled")
+    func lostAfterOrder() async throws {
+        try await withDeals { client, url in
+            let deal = try decode(try await call(client, .post, "/v1/deals", Self.newDeal))
+            let id = deal.deal.id
+            let complete = #"{"legalEntity":{"name":"X","taxId":"1","paymentDetails":"p","address":"a"}}"#
+            #expect(try await call(client, .patch, "/v1/deals/\(id)", complete).status == 200)
+            #expect(try await call(client, .post, "/v1/deals/\(id)/stage", #"{"to":"contract"}"#).status == 200)
+            #expect(try await call(client, .post, "/v1/deals/\(id)/order").status == 200)
+            #expect(try await call(client, .post, "/v1/deals/\(id)/lose", #"{"reason":"bored"}"#).status == 422)
+            let lost = try await call(client, .post, "/v1/deals/\(id)/lose", #"{"reason":"not_suitable","comment":"wrong chamber size"}"#)
+            #expect(lost.status == 200, "\(lost.body)")
+            #expect(try decode(lost).deal.stage == "lost")
+            #expect(try await ServiceHarness.scalar(
+                "SELECT assignee_id::text FROM tasks WHERE kind = 'quality_check'", databaseURL: url) == Self.pavel)
+            #expect(try await ServiceHarness.scalar(
+                "SELECT count(*)::text FROM outbox WHERE event_type = 'BuyerOrderCancelled'", databaseURL: url) == "1")
+            #expect(try await call(client, .post, "/v1/deals/\(id)/stage", #"{"to":"closed"}"#).status == 409)
+        }
+    }
+}
