@@ -11,6 +11,12 @@ let services: [(name: String, executable: String)] = [
     ("Inventory", "inventory"), ("DealerInfo", "dealer-info"), ("Reporting", "reporting"),
 ]
 
+// Top-level code runs in order: this must be set before `package` is built.
+/// What a service needs beyond the common set: its own dependencies and resource folders.
+let serviceExtras: [String: (dependencies: [Target.Dependency], resources: [Resource])] = [
+    "Deals": ([.product(name: "Mustache", package: "swift-mustache")], [.copy("Templates")]),
+]
+
 let package = Package(
     name: "dms",
     platforms: [.macOS(.v15)],
@@ -33,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
         // Already in the graph through hummingbird's test client; the inquiry benchmark drives ingest with it.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.25.0"),
+        // Commercial offers are rendered from Mustache templates (deals), then to PDF by weasyprint.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
     ],
     targets: [
         // MARK: Shared
@@ -168,9 +176,9 @@ func service(_ name: String, executable: String) -> [Target] {
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
+            ] + (serviceExtras[name]?.dependencies ?? []),
             path: "Services/\(name)/\(name)Core",
-            resources: [.copy("Migrations")]
+            resources: [.copy("Migrations")] + (serviceExtras[name]?.resources ?? [])
         ),
         .executableTarget(
             name: executable,

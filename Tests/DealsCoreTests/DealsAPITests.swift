@@ -152,3 +152,60 @@ struct DealsAPITests {
         }
     }
 }
+
+@Suite("Deals: commercial offers printed as PDF")
+struct OfferTests {
+    /// Runs a command line tool and returns its standard output (waiting through the termination
+    /// handler, never blocking a cooperative thread).
+    func run(_ arguments: [String]) async throws -> String {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("tool-\(UUID().uuidString).txt")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        let status: Int32 = await withCheckedContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(returning: -1) }
+        }
+        #expect(status == 0, "\(arguments.joined(separator: " "))")
+        return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+    }
+
+    @Test("an offer in Russian: numbered PDF with the customer's name in Cyrillic and the right total; the deal moves to offer")
+    func russianOffer() async throws {
+        try await ServiceHarness.withLiveService(
+            .deals, migrationsDirectory: DealsMigrations.directory, routes: addDealsRoutes, seed: ["infra/demo/deals.sql"]
+        ) { client, url in
+            let created = try await client.call(.post, "/v1/deals", DealsAPITests.newDeal)
+            struct View: Decodable { var deal: Deal; struct Deal: Decodable { var id: UUID; var stage: String } }
+            let id = try created.decode(View.self).deal.id
+            let issued = try await client.call(.post, "/v1/deals/\(id)/offers", #"{"language":"ru","validDays":14,"terms":"Поставка 60 дней, оплата 50/50"}"#)
+            #expect(issued.status == 201, "\(issued.body)")
+            struct Issued: Decodable { var number: String; var version: Int; var pdf: String }
+            let offer = try issued.decode(Issued.self)
+            #expect(offer.version == 1 && offer.number.hasPrefix("KP-"))
+            let pdf = try await client.execute(uri: offer.pdf, method: .get, headers: ServiceHarness.authorized) {
+                (Int($0.status.code), Array($0.body.readableBytesView), $0.headers[.contentType])
+            }
+            #expect(pdf.0 == 200 && pdf.2 == "application/pdf" && pdf.1.starts(with: Array("%PDF".utf8)))
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("offer-\(UUID().uuidString).pdf")
+            try Data(pdf.1).write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let text = try await run(["pdftotext", "-enc", "UTF-8", file.path, "-"])
+                .replacingOccurrences(of: "\u{00A0}", with: " ")
+            #expect(text.contains("ООО «Агро-Дон»"), "\(text.prefix(600))")
+            #expect(text.contains("Коммерческое предложение") && text.contains(offer.number))
+            #expect(text.contains("1 679 999,98"), "the total as Russians write it: \(text.prefix(800))")
+            #expect(text.contains("Поставка 60 дней"))
+
+            let view = try await client.call(.get, "/v1/deals/\(id)")
+            #expect(try view.decode(View.self).deal.stage == "offer", "issuing the first offer moves the deal to offer")
+            let second = try await client.call(.post, "/v1/deals/\(id)/offers", #"{"language":"es"}"#)
+            #expect(try second.decode(Issued.self).version == 2)
+            #expect(try await ServiceHarness.scalar(
+                "SELECT count(*)::text FROM outbox WHERE event_type = 'OfferIssued'", databaseURL: url) == "2")
+        }
+    }
+}

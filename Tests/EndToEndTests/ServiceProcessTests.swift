@@ -62,7 +62,9 @@ struct ServiceProcessTests {
         for process in processes {
             let metrics = try await process.get("/metrics")
             #expect(metrics.status == 200)
-            let status = try await process.terminate()
+            // Leaving a consumer group can wait on the local broker's group coordinator (seen once:
+            // more than 20 s after a database restart), so a clean exit gets a minute here.
+            let status = try await process.terminate(timeout: .seconds(60))
             #expect(status == 0, "\(process.service.rawValue) exit status; output: \(process.output.suffix(1500))")
         }
     }

@@ -11,8 +11,9 @@ public func buildApplication(
     let platform = try ServicePlatform(
         configuration: configuration, migrationsDirectory: DealsMigrations.directory, metrics: metrics)
     try DealsSettings.validate(platform)
-    let store = DealStore(defaultCurrency: DealsSettings.currency(platform))
-    let router = platform.makeRouter { api, _ in addDealsRoutes(api, DealsContext(postgres: platform.postgres, deals: store)) }
+    let context = DealsContext(platform: platform)
+    let store = context.deals
+    let router = platform.makeRouter { api, _ in addDealsRoutes(api, context) }
     return platform.makeApplication(
         router: router,
         services: [platform.inbox(registry: LeadsConsumer.registry, handler: LeadsConsumer(deals: store, clock: { Date() }))])

@@ -83,6 +83,30 @@ public struct DealClosed: EventPayload, Equatable {
     }
 }
 
+/// A commercial offer was issued for a deal.
+public struct OfferIssued: EventPayload, Equatable {
+    public static let eventType = "OfferIssued"
+    public static let eventVersion = 1
+    public var dealId: UUID
+    public var offerId: UUID
+    public var number: String
+    public var version: Int
+    public var language: String
+    public var total: Money?
+    public var validUntil: String
+    public var issuedAt: Date
+    public init(dealId: UUID, offerId: UUID, number: String, version: Int, language: String, total: Money?, validUntil: String, issuedAt: Date) {
+        self.dealId = dealId
+        self.offerId = offerId
+        self.number = number
+        self.version = version
+        self.language = language
+        self.total = total
+        self.validUntil = validUntil
+        self.issuedAt = issuedAt
+    }
+}
+
 /// A payment arrived for a deal (once per reference).
 public struct PaymentReceived: EventPayload, Equatable {
     public static let eventType = "PaymentReceived"

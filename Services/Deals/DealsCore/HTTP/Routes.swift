@@ -76,10 +76,28 @@ struct CompleteBody: Decodable { var outcome: String }
 struct DealsContext: Sendable {
     let postgres: PostgresClient
     let deals: DealStore
+    /// Nil when the offer template could not be loaded (the offer routes then answer 503).
+    let offers: OfferStore?
+}
+
+struct OfferBody: Decodable {
+    var language: OfferLanguage?
+    var validDays: Int?
+    var terms: String?
 }
 
 public func addDealsRoutes(_ api: RouterGroup<BasicRequestContext>, _ platform: ServicePlatform) {
-    addDealsRoutes(api, DealsContext(postgres: platform.postgres, deals: DealStore(defaultCurrency: DealsSettings.currency(platform))))
+    addDealsRoutes(api, DealsContext(platform: platform))
+}
+
+extension DealsContext {
+    init(platform: ServicePlatform) {
+        let deals = DealStore(defaultCurrency: DealsSettings.currency(platform))
+        let printer = PDFPrinter(command: platform.configuration.environment["DMS_DEALS_PDF_COMMAND"].flatMap { $0.isEmpty ? nil : $0 } ?? "weasyprint")
+        self.init(
+            postgres: platform.postgres, deals: deals,
+            offers: (try? OfferStore.loadTemplate()).map { OfferStore(deals: deals, template: $0, printer: printer) })
+    }
 }
 
 enum DealsSettings {
@@ -244,6 +262,35 @@ func addDealsRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: DealsCon
                                 logger: ctx.logger)
         }
         return try await view(deal, request: request, postgres: postgres, ctx: ctx, status: .ok)
+    }
+
+    api.post("deals/:id/offers") { request, ctx -> Response in
+        let id = try uuid(ctx, "id")
+        guard let offers = context.offers else { throw DealsError.unavailable("the offer template is missing from this build") }
+        let body = try await request.decode(as: OfferBody.self, context: ctx)
+        let validDays = body.validDays ?? 30
+        guard (1...365).contains(validDays) else { throw DealsError.unprocessable("validDays is 1…365") }
+        let issued = try await offers.issue(
+            for: id, language: body.language ?? .en, validDays: validDays, terms: body.terms, expectedVersion: try ifMatch(request),
+            by: actor(request), client: postgres, logger: ctx.logger)
+        return try json(issued, status: .created)
+    }
+
+    api.get("deals/:id/offers") { _, ctx -> Response in
+        let id = try uuid(ctx, "id")
+        return try json(ItemList(items: try await OfferStore.list(dealID: id, client: postgres, logger: ctx.logger)), status: .ok)
+    }
+
+    api.get("deals/:id/offers/:number") { request, ctx -> Response in
+        let id = try uuid(ctx, "id")
+        let number = ctx.parameters.get("number") ?? ""
+        let html = request.uri.queryParameters["format"] == "html"
+        guard let bytes = try await OfferStore.document(dealID: id, number: number, html: html, client: postgres, logger: ctx.logger) else {
+            throw DealsError.notFound("no offer \(number) for deal \(id)")
+        }
+        var headers: HTTPFields = [.contentType: html ? "text/html; charset=utf-8" : "application/pdf"]
+        if !html { headers[.contentDisposition] = "inline; filename=\"\(number).pdf\"" }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     api.get("deals/:id/history") { _, ctx -> Response in

@@ -98,6 +98,24 @@ struct DealStore: Sendable {
         return try await apply(command, to: &deal, by: actor, on: connection, logger: logger)
     }
 
+    /// Moves an already locked deal forward (used by commands that change the stage as a consequence).
+    func advance(
+        _ deal: inout Deal, to stage: DealStage, by actor: DealActor, on connection: PostgresConnection, logger: Logger
+    ) async throws -> (Deal, [OutboxEvent]) {
+        try await apply(.advance(to: stage), to: &deal, by: actor, on: connection, logger: logger)
+    }
+
+    /// Locks the deal an offer was printed from; refuses when its lines or total changed meanwhile.
+    func lockForOffer(
+        _ id: UUID, expectedVersion: Int?, matching printed: Deal, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Deal {
+        let deal = try await lock(id, expectedVersion: expectedVersion, on: connection, logger: logger)
+        guard deal.lines == printed.lines, deal.currency == printed.currency, deal.legalEntity == printed.legalEntity,
+            [.selection, .offer].contains(deal.stage)
+        else { throw DealsError.conflict("the deal changed while its offer was being printed; issue the offer again") }
+        return deal
+    }
+
     private func apply(
         _ command: DealCommand, to deal: inout Deal, by actor: DealActor, on connection: PostgresConnection, logger: Logger
     ) async throws -> (Deal, [OutboxEvent]) {
@@ -370,6 +388,7 @@ enum DealsError: Error, ProblemConvertible {
     case conflict(String)
     case rule(DealRuleViolation)
     case preconditionFailed(String)
+    case unavailable(String)
 
     var problem: ProblemDetails {
         switch self {
@@ -387,6 +406,7 @@ enum DealsError: Error, ProblemConvertible {
             default: ProblemDetails(title: "Invalid transition", status: 409, detail: violation.description)
             }
         case .preconditionFailed(let detail): ProblemDetails(title: "Precondition Failed", status: 412, detail: detail)
+        case .unavailable(let detail): ProblemDetails(title: "Service Unavailable", status: 503, detail: detail)
         }
     }
 }
