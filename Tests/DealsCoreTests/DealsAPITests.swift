@@ -204,6 +204,10 @@ struct OfferTests {
             #expect(try view.decode(View.self).deal.stage == "offer", "issuing the first offer moves the deal to offer")
             let second = try await client.call(.post, "/v1/deals/\(id)/offers", #"{"language":"es"}"#)
             #expect(try second.decode(Issued.self).version == 2)
+            let documents = try await client.call(.get, "/v1/deals/\(id)/documents")
+            #expect(documents.status == 200 && documents.body.components(separatedBy: "\"kind\":\"offer\"").count == 3, "\(documents.body)")
+            let agenda = try await client.call(.get, "/v1/managers/\(DealsAPITests.anna)/agenda")
+            #expect(agenda.status == 200 && agenda.body.lowercased().contains(id.uuidString.lowercased()), "\(agenda.body)")
             #expect(try await ServiceHarness.scalar(
                 "SELECT count(*)::text FROM outbox WHERE event_type = 'OfferIssued'", databaseURL: url) == "2")
         }

@@ -293,6 +293,53 @@ func addDealsRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: DealsCon
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
+    // Every document of the sale linked to the deal, with where to fetch it (what exists so far:
+    // offers and the buyer order).
+    api.get("deals/:id/documents") { _, ctx -> Response in
+        let id = try uuid(ctx, "id")
+        guard try await DealStore.load(id, client: postgres, logger: ctx.logger) != nil else { throw DealsError.notFound("no deal \(id)") }
+        struct Document: Codable { var kind: String; var number: String; var date: Date; var href: String? }
+        var items: [Document] = []
+        for offer in try await OfferStore.list(dealID: id, client: postgres, logger: ctx.logger) {
+            items.append(Document(kind: "offer", number: offer.number, date: offer.createdAt, href: offer.pdf))
+        }
+        let orders = try await postgres.query(
+            "SELECT id, placed_at, state FROM buyer_orders WHERE deal_id = \(id)", logger: ctx.logger)
+        for try await (order, placed, state) in orders.decode((UUID, Date, String).self) {
+            items.append(Document(
+                kind: state == "cancelled" ? "buyer_order_cancelled" : "buyer_order",
+                number: "BO-" + order.uuidString.prefix(8).lowercased(), date: placed, href: nil))
+        }
+        return try json(ItemList(items: items.sorted { $0.date < $1.date }), status: .ok)
+    }
+
+    // What a manager should do next: open tasks by due time, then open deals by how long they
+    // have waited.
+    api.get("managers/:id/agenda") { _, ctx -> Response in
+        let manager = try uuid(ctx, "id")
+        struct Agenda: Codable { var tasks: [DealTask]; var deals: [Entry] }
+        struct Entry: Codable { var dealId: UUID; var customer: String; var stage: String; var total: Money?; var waitingSince: Date }
+        var tasks: [DealTask] = []
+        for try await row in try await postgres.query(
+            """
+            SELECT id, deal_id, kind, assignee_id, title, due_at, outcome, created_at, completed_at FROM tasks
+            WHERE assignee_id = \(manager) AND completed_at IS NULL ORDER BY due_at NULLS LAST, created_at LIMIT 200
+            """, logger: ctx.logger)
+        {
+            tasks.append(try DealTask.decode(row))
+        }
+        var deals: [Entry] = []
+        for try await (id, customer, stage, total, currency, updated) in try await postgres.query(
+            """
+            SELECT id, counterparty_name, stage, total, currency, updated_at FROM deals
+            WHERE manager_id = \(manager) AND stage NOT IN ('closed', 'lost') ORDER BY updated_at LIMIT 200
+            """, logger: ctx.logger
+        ).decode((UUID, String, String, Decimal?, String, Date).self) {
+            deals.append(Entry(dealId: id, customer: customer, stage: stage, total: total.map { Money($0, currency) }, waitingSince: updated))
+        }
+        return try json(Agenda(tasks: tasks, deals: deals), status: .ok)
+    }
+
     api.get("deals/:id/history") { _, ctx -> Response in
         let id = try uuid(ctx, "id")
         struct Change: Codable { var from: String; var to: String; var changedBy: UUID?; var changedAt: Date }
