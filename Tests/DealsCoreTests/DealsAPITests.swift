@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import HummingbirdTesting
 import NIOCore
 import Testing
@@ -210,6 +211,35 @@ struct OfferTests {
             #expect(agenda.status == 200 && agenda.body.lowercased().contains(id.uuidString.lowercased()), "\(agenda.body)")
             #expect(try await ServiceHarness.scalar(
                 "SELECT count(*)::text FROM outbox WHERE event_type = 'OfferIssued'", databaseURL: url) == "2")
+        }
+    }
+}
+
+@Suite("Deals: overdue tasks")
+struct TaskDeadlineTests {
+    @Test("a task past its due time without an outcome is marked once and TaskOverdue names the head of department")
+    func overdueOnce() async throws {
+        try await ServiceHarness.withLiveService(
+            .deals, migrationsDirectory: DealsMigrations.directory, routes: addDealsRoutes, seed: ["infra/demo/deals.sql"]
+        ) { client, url in
+            let created = try await client.call(.post, "/v1/deals", DealsAPITests.newDeal)
+            struct View: Decodable { var deal: Deal; struct Deal: Decodable { var id: UUID } }
+            let deal = try created.decode(View.self).deal.id
+            let past = #"{"kind":"call_client","dealId":"\#(deal)","assigneeId":"\#(DealsAPITests.anna)","dueAt":"2026-01-01T09:00:00Z"}"#
+            let future = #"{"kind":"follow_up","dealId":"\#(deal)","assigneeId":"\#(DealsAPITests.anna)","dueAt":"2099-01-01T09:00:00Z"}"#
+            #expect(try await client.call(.post, "/v1/tasks", past).status == 201)
+            #expect(try await client.call(.post, "/v1/tasks", future).status == 201)
+            let fired: (Int, Int) = try await TemporaryDatabase.withClient(url: url) { postgres in
+                let watch = TaskDeadlineWatch(client: postgres, interval: .seconds(1), logger: Logger(label: "test.deadlines"), clock: { Date() })
+                let first = try await watch.fireDue(limit: 100)
+                let second = try await watch.fireDue(limit: 100)
+                return (first, second)
+            }
+            #expect(fired.0 == 1)
+            #expect(fired.1 == 0, "fired once")
+            let event = try #require(try await ServiceHarness.scalar(
+                "SELECT envelope FROM outbox WHERE event_type = 'TaskOverdue'", databaseURL: url))
+            #expect(event.contains("call_client") && event.lowercased().contains(DealsAPITests.pavel), "\(event)")
         }
     }
 }

@@ -351,15 +351,13 @@ struct InquiryExtractionTests {
         #expect(LabelledFields(text: "Телефон: (не указан)\nE-mail: -\nИмя: n/a") == LabelledFields(text: ""))
     }
 
-    @Test("a huge body is read quickly; fields are read from its top only")
+    @Test("a huge body: fields are read from its top only")
     func hugeBody() {
         let filler = String(repeating: "Строка: текст письма, ещё немного текста для длины строки.\n", count: 80_000)
         let message = mail(
             from: [MailAddress(address: "noreply@manufacturer.ru")], subject: "Заявка с сайта",
             text: "Имя: Анна\n" + filler + "Телефон: 8 912 345 67 89\n")
-        let start = ContinuousClock.now
         let draft = InquiryExtraction.fromMail(message, number: number(.RU))
-        #expect(ContinuousClock.now - start < .seconds(2))
         #expect(draft.identity == InquiryIdentity(name: "Анна"))
         #expect(draft.text.count == message.textBody.count)
     }

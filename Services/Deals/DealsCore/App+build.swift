@@ -16,7 +16,10 @@ public func buildApplication(
     let router = platform.makeRouter { api, _ in addDealsRoutes(api, context) }
     return platform.makeApplication(
         router: router,
-        services: [platform.inbox(registry: LeadsConsumer.registry, handler: LeadsConsumer(deals: store, clock: { Date() }))])
+        services: [
+            platform.inbox(registry: LeadsConsumer.registry, handler: LeadsConsumer(deals: store, clock: { Date() })),
+            TaskDeadlineWatch(client: platform.postgres, interval: .seconds(5), logger: platform.logger, clock: { Date() }),
+        ])
 }
 
 /// The service's own SQL migrations, shipped as a resource folder.

@@ -202,3 +202,24 @@ public struct TaskCompleted: EventPayload, Equatable {
         self.completedAt = completedAt
     }
 }
+
+/// A task passed its due time without an outcome; `headId` is who must hear of it (the head of
+/// the deal's department, when known).
+public struct TaskOverdue: EventPayload, Equatable {
+    public static let eventType = "TaskOverdue"
+    public static let eventVersion = 1
+    public var taskId: UUID
+    public var dealId: UUID?
+    public var kind: String
+    public var assigneeId: UUID?
+    public var headId: UUID?
+    public var dueAt: Date
+    public init(taskId: UUID, dealId: UUID?, kind: String, assigneeId: UUID?, headId: UUID?, dueAt: Date) {
+        self.taskId = taskId
+        self.dealId = dealId
+        self.kind = kind
+        self.assigneeId = assigneeId
+        self.headId = headId
+        self.dueAt = dueAt
+    }
+}
