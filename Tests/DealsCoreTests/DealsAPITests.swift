@@ -230,7 +230,7 @@ struct TaskDeadlineTests {
             #expect(try await client.call(.post, "/v1/tasks", past).status == 201)
             #expect(try await client.call(.post, "/v1/tasks", future).status == 201)
             let fired: (Int, Int) = try await TemporaryDatabase.withClient(url: url) { postgres in
-                let watch = TaskDeadlineWatch(client: postgres, interval: .seconds(1), logger: Logger(label: "test.deadlines"), clock: { Date() })
+                let watch = TaskDeadlineWatch(client: postgres, logger: Logger(label: "test.deadlines"), clock: { Date() })
                 let first = try await watch.fireDue(limit: 100)
                 let second = try await watch.fireDue(limit: 100)
                 return (first, second)

@@ -18,7 +18,9 @@ public func buildApplication(
         router: router,
         services: [
             platform.inbox(registry: LeadsConsumer.registry, handler: LeadsConsumer(deals: store, clock: { Date() })),
-            TaskDeadlineWatch(client: platform.postgres, interval: .seconds(5), logger: platform.logger, clock: { Date() }),
+            DueWorkLoop(
+                TaskDeadlineWatch(client: platform.postgres, logger: platform.logger, clock: { Date() }), every: .seconds(5),
+                logger: platform.logger),
         ])
 }
 

@@ -19,7 +19,9 @@ public func buildApplication(
         router: router,
         services: [
             platform.inbox(registry: InboundConsumer.registry, handler: InboundConsumer(leads: context.leads, clock: clock)),
-            DeadlineWatch(client: platform.postgres, interval: settings.deadlineCheckInterval, logger: platform.logger, clock: clock),
+            DueWorkLoop(
+                DeadlineWatch(client: platform.postgres, logger: platform.logger, clock: clock), every: settings.deadlineCheckInterval,
+                logger: platform.logger),
             NotificationListener(client: platform.postgres, hub: hub, logger: platform.logger),
         ])
 }

@@ -3,29 +3,16 @@ import Foundation
 import Logging
 import Messaging
 import PostgresNIO
-import ServiceLifecycle
+import ServiceKit
 
 /// Marks tasks whose due time passed without an outcome and publishes `TaskOverdue` (with the head
 /// of the deal's department to tell), once: the due times live in the database, so they fire after
 /// a restart too, and `FOR UPDATE SKIP LOCKED` lets replicas share the work.
-struct TaskDeadlineWatch: Service {
+struct TaskDeadlineWatch: DueWork {
     let client: PostgresClient
-    let interval: Duration
     let logger: Logger
     let clock: @Sendable () -> Date
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    while try await fireDue(limit: 100) == 100 {}
-                } catch {
-                    logger.warning("could not check task deadlines; will retry", metadata: ["error": "\(String(reflecting: error))"])
-                }
-                try? await Task.sleep(for: interval)
-            }
-        }
-    }
+    let name = "task deadlines"
 
     /// Marks up to `limit` overdue tasks and writes their events in one transaction; returns how many.
     func fireDue(limit: Int) async throws -> Int {

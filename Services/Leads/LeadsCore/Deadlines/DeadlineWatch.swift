@@ -3,29 +3,16 @@ import Foundation
 import Logging
 import Messaging
 import PostgresNIO
-import ServiceLifecycle
+import ServiceKit
 
 /// Fires lead deadlines that have passed: the overdue event and a notification, once. The
 /// deadlines live in the database, so they fire after a restart too; `FOR UPDATE SKIP LOCKED`
 /// lets several replicas share the work without firing one twice.
-struct DeadlineWatch: Service {
+struct DeadlineWatch: DueWork {
     let client: PostgresClient
-    let interval: Duration
     let logger: Logger
     let clock: @Sendable () -> Date
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    while try await fireDue(limit: 100) == 100 {}
-                } catch {
-                    logger.warning("could not check lead deadlines; will retry", metadata: ["error": "\(String(reflecting: error))"])
-                }
-                try? await Task.sleep(for: interval)
-            }
-        }
-    }
+    let name = "lead deadlines"
 
     /// Fires up to `limit` due deadlines in one transaction; returns how many.
     func fireDue(limit: Int) async throws -> Int {
