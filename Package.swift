@@ -110,6 +110,18 @@ let package = Package(
             path: "Benchmarks/InquiryBenchmark"
         ),
 
+        // `swift build -c release && .build/release/deals-benchmark`: deals as a process.
+        .executableTarget(
+            name: "deals-benchmark",
+            dependencies: [
+                "BenchmarkSupport", "Contracts", "Messaging",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/DealsBenchmark"
+        ),
+
         // MARK: Tests
         // A small process the messaging fault tests start and kill (-9): a relay or an inbox consumer.
         .executableTarget(

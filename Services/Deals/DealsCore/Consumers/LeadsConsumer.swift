@@ -31,10 +31,15 @@ struct LeadsConsumer: InboxHandler {
             try await upsertContact(merged.survivor, connection, logger)
         case let converted as LeadConverted:
             let draft = try await draft(for: converted, on: connection, logger: logger)
-            let (_, events) = try await deals.open(
-                draft, leadID: converted.leadId, correlationID: converted.correlationId,
-                by: DealActor(staffID: converted.managerId, now: clock()), on: connection, logger: logger)
-            try await transaction.emit(events)
+            do {
+                let (_, events) = try await deals.open(
+                    draft, leadID: converted.leadId, correlationID: converted.correlationId,
+                    by: DealActor(staffID: converted.managerId, now: clock()), on: connection, logger: logger)
+                try await transaction.emit(events)
+            } catch DealsError.missingFields(let fields) {
+                // Retrying cannot add what the event lacks: to the dead-letter topic at once.
+                throw EventRejected("the converted lead lacks what a deal needs: \(fields.joined(separator: ", "))")
+            }
         default:
             return
         }

@@ -1,0 +1,231 @@
+import AsyncHTTPClient
+import BenchmarkSupport
+import Contracts
+import Foundation
+import Logging
+import Messaging
+import NIOCore
+import NIOHTTP1
+import PostgresNIO
+
+// `swift build -c release && .build/release/deals-benchmark [--leads N] [--deals N] [--offers N]`
+//
+// Starts `deals` (the executable next to this one) on a fresh database of the local PostgreSQL
+// and the local broker (a consumer group of its own), then measures
+//   1. deals opened from `LeadConverted` per second: N events published at once, until N deals exist;
+//   2. deal commands over HTTP (PATCH the legal entity, then the stage change to `contract` with its
+//      gate checks), 8 at a time: p50/p99 and commands per second;
+//   3. commercial offers printed to PDF (template + weasyprint), one after the other: p50/p99.
+
+let logger = Logger(label: "deals-benchmark")
+
+struct Options {
+    var leads = 2_000
+    var deals = 300
+    var offers = 20
+
+    init(_ arguments: [String]) throws {
+        var rest = arguments[...]
+        while let flag = rest.popFirst() {
+            guard let value = rest.popFirst().flatMap(Int.init), value > 0 else {
+                throw BenchmarkFailure.failed("usage: deals-benchmark [--leads N] [--deals N] [--offers N]")
+            }
+            switch flag {
+            case "--leads": leads = value
+            case "--deals": deals = value
+            case "--offers": offers = value
+            default: throw BenchmarkFailure.failed("unknown flag \(flag)")
+            }
+        }
+    }
+}
+
+
+func milliseconds(since start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+}
+
+/// The deal id in a deal view (`{"deal": {"id": …}, …}`).
+func dealID(_ body: String) throws -> String {
+    struct View: Decodable { var deal: Deal; struct Deal: Decodable { var id: UUID } }
+    return try JSONDecoder().decode(View.self, from: Data(body.utf8)).deal.id.uuidString.lowercased()
+}
+
+func summary(_ values: [Double]) -> String {
+    let sorted = values.sorted()
+    return "p50 \(milliseconds(quantile(sorted, 0.5))), p99 \(milliseconds(quantile(sorted, 0.99))) (n=\(grouped(sorted.count)))"
+}
+
+let token = "bench-token"
+let manager = UUID()
+
+func request(_ http: HTTPClient, _ method: HTTPMethod, _ url: String, _ body: String? = nil) async throws -> (Int, String) {
+    var request = HTTPClientRequest(url: url)
+    request.method = method
+    request.headers.add(name: "Authorization", value: "Bearer \(token)")
+    if let body {
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+    }
+    let response = try await http.execute(request, timeout: .seconds(60))
+    let bytes = try await response.body.collect(upTo: 1 << 24)
+    return (Int(response.status.code), String(buffer: bytes))
+}
+
+func measure(_ options: Options, environment: BenchEnvironment, dealsURL: String, port: Int, http: HTTPClient, db: PostgresClient) async throws {
+    let base = "http://127.0.0.1:\(port)"
+    let deadline = ContinuousClock.now + .seconds(60)
+    while (try? await request(http, .GET, base + "/health/ready").0) != 200 {
+        guard ContinuousClock.now < deadline else { throw BenchmarkFailure.failed("deals did not become ready") }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+    try await db.query("INSERT INTO certification_required_types VALUES ('climatic') ON CONFLICT DO NOTHING", logger: logger)
+    say("deals-benchmark — \(Machine.description)")
+
+    // 1. Opening from LeadConverted.
+    let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: environment.brokers), logger: logger)
+    let leads = (0..<options.leads).map { _ in UUID() }
+    let records = try leads.map { lead -> OutgoingRecord in
+        let payload = LeadConverted(
+            leadId: lead, counterpartyId: nil, contactIds: [UUID()], managerId: manager, departmentCode: "bench", needs: "Benchmark needs",
+            channel: .webForm, correlationId: lead, convertedAt: Date(),
+            counterparty: CounterpartySnapshot(counterpartyId: UUID(), name: "Bench LLC", taxId: nil, kind: "prospect"),
+            contacts: [ContactSnapshot(contactId: UUID(), name: "Ivan Bench", counterpartyId: nil, managerId: manager,
+                                       phones: [ContactPhone(e164: "+79160000000", raw: "+7 916 000-00-00")], emails: [], marketingConsent: false)])
+        let envelope = try EventEnvelope(occurredAt: Date(), source: "leads", key: lead.uuidString.lowercased(), correlationId: lead, payload: payload)
+        return OutgoingRecord(topic: Topic.leadsEvents, key: Array(envelope.key.utf8), value: try envelope.encoded())
+    }
+    // Warm-up: the group joins and reads whatever the topic already holds before the clock starts.
+    for result in await producer.send([records[0]]) { _ = try result.get() }
+    let warmDeadline = ContinuousClock.now + .seconds(300)
+    while try await db.query("SELECT count(*)::int FROM deals WHERE lead_id = \(leads[0])", logger: logger).collect().first!.decode(Int.self) == 0 {
+        guard ContinuousClock.now < warmDeadline else { throw BenchmarkFailure.failed("the warm-up deal did not open") }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    var cpu = CPUSnapshot.take()
+    let start = ContinuousClock.now
+    for chunk in stride(from: 1, to: records.count, by: 500) {
+        for result in await producer.send(Array(records[chunk..<min(chunk + 500, records.count)])) { _ = try result.get() }
+    }
+    while true {
+        let count = try await db.query("SELECT count(*)::int FROM deals WHERE lead_id = ANY(\(leads))", logger: logger)
+            .collect().first!.decode(Int.self)
+        if count == leads.count { break }
+        guard ContinuousClock.now - start < .seconds(300) else { throw BenchmarkFailure.failed("only \(count) deals opened in 5 minutes") }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    let openSeconds = milliseconds(since: start) / 1000
+    await producer.shutdown()
+    say("1. \(grouped(options.leads - 1)) LeadConverted → deals in \(fixed(openSeconds, 2)) s: \(rate(Double(options.leads - 1) / openSeconds)) deals/s")
+    say("   cpu: \(CPUSnapshot.take().since(cpu))")
+
+    // 2. Commands with gate checks.
+    let newDeal = #"""
+        {"needs":"Bench","legalEntity":{"name":"ООО «Бенч»"},"contacts":[{"name":"Иван"}],"managerId":"\#(manager)","departmentCode":"bench",
+         "currency":"RUB","lines":[{"sku":"CH-1","name":"Chamber","equipmentType":"climatic","quantity":1,"unitPrice":{"amount":"1000.00","currency":"RUB"}},
+         {"sku":"P-1","name":"Pump","quantity":3,"unitPrice":{"amount":"99.99","currency":"RUB"},"discountPercent":5}]}
+        """#
+    var created: [String] = []
+    for _ in 0..<options.deals {
+        let (status, body) = try await request(http, .POST, base + "/v1/deals", newDeal)
+        guard status == 201 else { throw BenchmarkFailure.failed("POST /v1/deals: \(status) \(body.prefix(300))") }
+        created.append(try dealID(body))
+    }
+    let ids = created
+    cpu = CPUSnapshot.take()
+    let commandsStart = ContinuousClock.now
+    let latencies: [Double] = try await withThrowingTaskGroup(of: [Double].self) { group in
+        for worker in 0..<8 {
+            group.addTask {
+                var mine: [Double] = []
+                for id in ids.enumerated().filter({ $0.offset % 8 == worker }).map(\.element) {
+                    let patch = ContinuousClock.now
+                    let (s1, b1) = try await request(http, .PATCH, base + "/v1/deals/\(id)",
+                        #"{"legalEntity":{"name":"ООО «Бенч»","taxId":"7700000000","paymentDetails":"р/с 1","address":"Москва"}}"#)
+                    guard s1 == 200 else { throw BenchmarkFailure.failed("PATCH: \(s1) \(b1.prefix(200))") }
+                    mine.append(milliseconds(since: patch))
+                    let stage = ContinuousClock.now
+                    let (s2, b2) = try await request(http, .POST, base + "/v1/deals/\(id)/stage", #"{"to":"contract"}"#)
+                    guard s2 == 200 else { throw BenchmarkFailure.failed("stage: \(s2) \(b2.prefix(200))") }
+                    mine.append(milliseconds(since: stage))
+                }
+                return mine
+            }
+        }
+        var all: [Double] = []
+        for try await part in group { all += part }
+        return all
+    }
+    let commandSeconds = milliseconds(since: commandsStart) / 1000
+    say("2. \(grouped(latencies.count)) deal commands (PATCH + stage change with gates), 8 at a time: \(summary(latencies)); "
+        + "\(rate(Double(latencies.count) / commandSeconds)) commands/s")
+    say("   cpu: \(CPUSnapshot.take().since(cpu))")
+
+    // 3. Offers printed to PDF.
+    var renders: [Double] = []
+    let offerDeal = try await request(http, .POST, base + "/v1/deals", newDeal)
+    guard offerDeal.0 == 201 else { throw BenchmarkFailure.failed("POST /v1/deals for offers") }
+    let offerDealID = try dealID(offerDeal.1)
+    for _ in 0..<options.offers {
+        let started = ContinuousClock.now
+        let (status, body) = try await request(http, .POST, base + "/v1/deals/\(offerDealID)/offers", #"{"language":"ru"}"#)
+        guard status == 201 else { throw BenchmarkFailure.failed("offer: \(status) \(body.prefix(300))") }
+        renders.append(milliseconds(since: started))
+    }
+    say("3. \(options.offers) offers in Russian printed to PDF one after the other: \(summary(renders))")
+}
+
+func run(_ options: Options) async throws {
+    let environment = try BenchEnvironment.load()
+    let name = "bench_deals_\(randomTag())"
+    let admin = PostgresClient(configuration: try PostgresClient.Configuration.fromURL(environment.adminDatabaseURL), backgroundLogger: logger)
+    let adminTask = Task { await admin.run() }
+    defer { adminTask.cancel() }
+    try await admin.query("CREATE DATABASE \(unescaped: name)", logger: logger)
+    var components = URLComponents(string: environment.adminDatabaseURL)!
+    components.path = "/" + name
+    let url = components.string!
+    let port = freePort()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("deals")
+    var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DMS_") }
+    env.merge([
+        "DMS_DATABASE_URL": url, "DMS_DEALS_PORT": String(port), "DMS_KAFKA_BROKERS": environment.brokers, "DMS_SERVICE_TOKEN": token,
+        "DMS_LOG_LEVEL": "warning", "DMS_CONSUMER_GROUP": "bench-deals-\(randomTag())",
+    ]) { $1 }
+    process.environment = env
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("deals-benchmark-deals.log")
+    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: log)
+    process.standardOutput = handle
+    process.standardError = handle
+    try process.run()
+    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+    let db = PostgresClient(configuration: try PostgresClient.Configuration.fromURL(url), backgroundLogger: logger)
+    let dbTask = Task { await db.run() }
+    var failure: (any Error)?
+    do {
+        try await measure(options, environment: environment, dealsURL: url, port: port, http: http, db: db)
+    } catch {
+        failure = error
+    }
+    dbTask.cancel()
+    try? await http.shutdown()
+    kill(process.processIdentifier, SIGTERM)
+    let stopBy = ContinuousClock.now + .seconds(20)
+    while process.isRunning && ContinuousClock.now < stopBy { try? await Task.sleep(for: .milliseconds(50)) }
+    _ = try? await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger)
+    if let failure { throw failure }
+}
+
+do {
+    try await run(try Options(Array(CommandLine.arguments.dropFirst())))
+    exit(0)
+} catch let failure as BenchmarkFailure {
+    warn(failure.description)
+    exit(failure.status)
+} catch {
+    warn("\(error)")
+    exit(1)
+}
