@@ -110,13 +110,17 @@ struct FaultTests {
                 }
 
                 broker.pause()
-                // Keep writing for ten seconds with the broker frozen, as a service would.
-                let until = ContinuousClock.now + .seconds(10)
+                // Keep writing with the broker frozen, as a service would, in transactions of ten;
+                // then hold it frozen until the oldest unpublished event has waited ten seconds.
                 var written = 50
-                while ContinuousClock.now < until {
-                    try await fixture.writeThroughOutbox(count: 10, keys: 5, perTransaction: 10, startingAt: written)
+                for _ in 0..<50 {
+                    _ = try await fixture.writeThroughOutbox(count: 10, keys: 5, perTransaction: 10, startingAt: written)
                     written += 10
-                    try await Task.sleep(for: .milliseconds(50))  // the writer's pace, not synchronisation
+                }
+                try await eventually("an event to have waited ten seconds on the frozen broker", timeout: .seconds(60), every: .milliseconds(500)) {
+                    let waited = try await fixture.scalar(
+                        "SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::int FROM outbox WHERE published_at IS NULL")
+                    return waited >= 10 ? nil : "oldest unpublished event waited \(waited) s"
                 }
                 let appliedWhilePaused = try await fixture.appliedCounts().distinct
                 #expect(appliedWhilePaused < written, "nothing can arrive while the broker is frozen")

@@ -102,10 +102,7 @@ struct NumberStyle: Sendable, Equatable {
 
     /// Two decimals, grouped thousands: `1 679 999,98`.
     func amount(_ value: Decimal) -> String {
-        var rounded = Decimal()
-        var copy = value
-        NSDecimalRound(&rounded, &copy, 2, .plain)
-        return write(rounded, minimumFraction: 2)
+        write(value.roundedToCents(.plain), minimumFraction: 2)
     }
 
     /// As many decimals as the value has: `2`, `1,5`.

@@ -22,22 +22,17 @@ struct DealStore: Sendable {
     func open(
         _ draft: DealDraft, leadID: UUID?, correlationID: UUID?, by actor: DealActor, on connection: PostgresConnection, logger: Logger
     ) async throws -> (Deal, [OutboxEvent]) {
-        let missing = draft.missing
-        guard missing.isEmpty, let needs = draft.needs, let legalEntity = draft.legalEntity, let currency = draft.currency,
-            let manager = draft.managerId, let department = draft.departmentCode
-        else { throw DealsError.missingFields(missing) }
         let id = UUID()
-        let deal = Deal(
-            id: id, stage: .selection, needs: needs, legalEntity: legalEntity, contacts: draft.contacts, parameters: draft.parameters,
-            lines: draft.lines, currency: currency, managerId: manager, departmentCode: department,
-            correlationId: correlationID ?? id, leadId: leadID, orderPlaced: false, allShipped: false, certified: false,
-            commissioned: false, serviceResolved: false, paid: 0, lostReason: nil, lostComment: nil, version: 1)
+        guard let deal = draft.openDeal(id: id, correlationId: correlationID ?? id, leadId: leadID) else {
+            throw DealsError.missingFields(draft.missing)
+        }
+        let legalEntity = deal.legalEntity
         let inserted = try await connection.query(
             """
             INSERT INTO deals (id, record, stage, version, lead_id, counterparty_name, manager_id, department_code, equipment_types,
                 total, currency, correlation_id, created_at, updated_at)
-            VALUES (\(id), \(try Self.json(deal))::jsonb, \(deal.stage.rawValue), 1, \(leadID), \(legalEntity.name), \(manager),
-                \(department), \(Array(deal.equipmentTypes).sorted()), \(deal.total?.amount), \(currency), \(deal.correlationId),
+            VALUES (\(id), \(try Self.json(deal))::jsonb, \(deal.stage.rawValue), 1, \(leadID), \(legalEntity.name), \(deal.managerId),
+                \(deal.departmentCode), \(Array(deal.equipmentTypes).sorted()), \(deal.total?.amount), \(deal.currency), \(deal.correlationId),
                 \(actor.now), \(actor.now))
             ON CONFLICT (lead_id) DO NOTHING RETURNING id
             """, logger: logger
@@ -49,7 +44,7 @@ struct DealStore: Sendable {
             return (existing, [])
         }
         let opened = DealOpened(
-            dealId: id, leadId: leadID, counterpartyName: legalEntity.name, managerId: manager, departmentCode: department,
+            dealId: id, leadId: leadID, counterpartyName: legalEntity.name, managerId: deal.managerId, departmentCode: deal.departmentCode,
             stage: deal.stage.rawValue, total: deal.total, openedAt: actor.now)
         return (deal, [try DealsEvents.event(opened, deal: deal)])
     }

@@ -21,24 +21,30 @@ struct InquiryStore: Sendable {
     }
 
     /// Stores the inquiry and its `InquiryReceived` event, unless the connector delivered it before.
+    /// Without attachments (the common case) that is one statement, atomic without BEGIN/COMMIT
+    /// round trips: this is what keeps the connectors' acknowledgement fast.
     func receive(_ delivery: Delivery, logger: Logger) async throws -> Receipt {
-        if delivery.attachments.isEmpty { return try await receiveInOneStatement(delivery, logger: logger) }
+        if delivery.attachments.isEmpty {
+            return try await client.withConnection { connection in try await receive(delivery, on: connection, logger: logger) }
+        }
         return try await client.withTransaction(logger: logger) { connection in
             try await receive(delivery, on: connection, logger: logger)
         }
     }
 
-    /// The common case (no attachments) as one statement — claim, inquiry and outbox row, atomic
-    /// without BEGIN/COMMIT round trips: this is what keeps the connectors' acknowledgement fast.
-    private func receiveInOneStatement(_ delivery: Delivery, logger: Logger) async throws -> Receipt {
+    /// Claims the delivery and, if it is new, stores the inquiry, its attachments and its event on
+    /// `connection` (inside a transaction when there are attachments).
+    private func receive(_ delivery: Delivery, on connection: PostgresConnection, logger: Logger) async throws -> Receipt {
         let inquiryID = UUID()
         let receivedAt = Date()
+        let attachments = delivery.attachments.map {
+            InquiryAttachment(id: UUID(), name: $0.name, contentType: $0.contentType, size: $0.size, truncated: $0.truncated)
+        }
         let draft = delivery.draft
         let identity = draft.identity
         let utm = String(decoding: try JSONEncoder().encode(draft.utm), as: UTF8.self)
-        let event = try Self.event(delivery, inquiryID: inquiryID, attachments: [], receivedAt: receivedAt)
-        let row = try event.outboxRow()
-        let stored = try await client.query(
+        let row = try Self.event(delivery, inquiryID: inquiryID, attachments: attachments, receivedAt: receivedAt).outboxRow()
+        let stored = try await connection.query(
             """
             WITH claim AS (
                 INSERT INTO received_messages (id, connector, source_id, subject_id)
@@ -57,13 +63,18 @@ struct InquiryStore: Sendable {
             RETURNING event_id
             """, logger: logger
         ).collect()
-        if !stored.isEmpty { return Receipt(id: inquiryID, duplicate: false) }
-        let previous = try await client.query(
-            "SELECT subject_id, quarantined FROM received_messages WHERE connector = \(delivery.connector) AND source_id = \(delivery.sourceID)",
-            logger: logger
-        ).collect().first
-        let (id, wasQuarantined) = try previous?.decode((UUID?, Bool).self) ?? (nil, false)
-        return Receipt(id: id ?? inquiryID, duplicate: true, quarantined: wasQuarantined ? true : nil)
+        guard !stored.isEmpty else {
+            return try await previousReceipt(delivery.connector, delivery.sourceID, fallback: inquiryID, on: connection, logger: logger)
+        }
+        for (position, (file, stored)) in zip(delivery.attachments, attachments).enumerated() {
+            let content: ByteBuffer? = file.truncated ? nil : ByteBuffer(bytes: file.bytes)
+            try await connection.query(
+                """
+                INSERT INTO inquiry_attachments (id, inquiry_id, position, name, content_type, size, truncated, content)
+                VALUES (\(stored.id), \(inquiryID), \(position), \(file.name), \(file.contentType), \(file.size), \(file.truncated), \(content))
+                """, logger: logger)
+        }
+        return Receipt(id: inquiryID, duplicate: false)
     }
 
     /// The `InquiryReceived` event of a delivery.
@@ -78,39 +89,6 @@ struct InquiryStore: Sendable {
             occurredAt: receivedAt, source: ServiceName.ingest.rawValue, key: key(of: draft.identity, fallback: inquiryID),
             correlationId: inquiryID, payload: payload)
         return OutboxEvent(topic: Topic.ingestInquiries, envelope: envelope)
-    }
-
-    private func receive(_ delivery: Delivery, on connection: PostgresConnection, logger: Logger) async throws -> Receipt {
-        let inquiryID = UUID()
-        if let previous = try await claim(delivery.connector, delivery.sourceID, subject: inquiryID, on: connection, logger: logger) {
-            return previous
-        }
-        let draft = delivery.draft
-        let identity = draft.identity
-        let utm = String(decoding: try JSONEncoder().encode(draft.utm), as: UTF8.self)
-        let receivedAt = Date()
-        try await connection.query(
-            """
-            INSERT INTO inquiries (id, channel, connector, source_id, sender_name, sender_email, sender_phone_raw,
-                sender_phone_e164, company, subject, body, page_url, utm, raw, received_at)
-            VALUES (\(inquiryID), \(draft.channel.rawValue), \(delivery.connector), \(delivery.sourceID), \(identity.name),
-                \(identity.email), \(identity.phone?.raw), \(identity.phone?.e164), \(identity.company), \(draft.subject),
-                \(draft.text), \(draft.pageURL), \(utm)::jsonb, \(ByteBuffer(bytes: delivery.raw)), \(receivedAt))
-            """, logger: logger)
-        var attachments: [InquiryAttachment] = []
-        for (position, file) in delivery.attachments.enumerated() {
-            let id = UUID()
-            let content: ByteBuffer? = file.truncated ? nil : ByteBuffer(bytes: file.bytes)
-            try await connection.query(
-                """
-                INSERT INTO inquiry_attachments (id, inquiry_id, position, name, content_type, size, truncated, content)
-                VALUES (\(id), \(inquiryID), \(position), \(file.name), \(file.contentType), \(file.size), \(file.truncated), \(content))
-                """, logger: logger)
-            attachments.append(InquiryAttachment(id: id, name: file.name, contentType: file.contentType, size: file.size, truncated: file.truncated))
-        }
-        let event = try Self.event(delivery, inquiryID: inquiryID, attachments: attachments, receivedAt: receivedAt)
-        try await Outbox.append([event], on: connection, logger: logger)
-        return Receipt(id: inquiryID, duplicate: false)
     }
 
     /// Keeps an unreadable delivery whole, with the reason, unless it was received before.
@@ -249,12 +227,19 @@ struct InquiryStore: Sendable {
             """, logger: logger
         ).collect()
         guard claimed.isEmpty else { return nil }
+        return try await previousReceipt(connector, sourceID, fallback: subject, on: connection, logger: logger)
+    }
+
+    /// What an earlier delivery of this connector id became.
+    private func previousReceipt(
+        _ connector: String, _ sourceID: String, fallback: UUID, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Receipt {
         let previous = try await connection.query(
             "SELECT subject_id, quarantined FROM received_messages WHERE connector = \(connector) AND source_id = \(sourceID)",
             logger: logger
         ).collect().first
         let (id, wasQuarantined) = try previous?.decode((UUID?, Bool).self) ?? (nil, false)
-        return Receipt(id: id ?? subject, duplicate: true, quarantined: wasQuarantined ? true : nil)
+        return Receipt(id: id ?? fallback, duplicate: true, quarantined: wasQuarantined ? true : nil)
     }
 
     /// Inquiries of one person share a partition: the E.164 phone, else the e-mail, else the inquiry.
