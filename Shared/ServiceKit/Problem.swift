@@ -12,15 +12,18 @@ public struct ProblemDetails: Codable, Sendable, Equatable {
     public var instance: String?
     /// Per-field or per-check explanations (validation errors, readiness checks).
     public var errors: [String: String]?
+    /// Problems found in an uploaded file, each by its line (imports).
+    public var lines: [LineProblem]?
 
     public init(type: String = "about:blank", title: String, status: Int, detail: String? = nil,
-                instance: String? = nil, errors: [String: String]? = nil) {
+                instance: String? = nil, errors: [String: String]? = nil, lines: [LineProblem]? = nil) {
         self.type = type
         self.title = title
         self.status = status
         self.detail = detail
         self.instance = instance
         self.errors = errors
+        self.lines = lines
     }
 
     /// The response carrying this problem as `application/problem+json`.
@@ -32,6 +35,19 @@ public struct ProblemDetails: Codable, Sendable, Equatable {
             status: HTTPResponse.Status(code: status),
             headers: [.contentType: "application/problem+json"],
             body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// What is wrong on one line of an uploaded file (1-based; the header is line 1).
+public struct LineProblem: Codable, Sendable, Equatable {
+    public var line: Int
+    public var column: String?
+    public var message: String
+
+    public init(line: Int, column: String?, message: String) {
+        self.line = line
+        self.column = column
+        self.message = message
     }
 }
 

@@ -9,6 +9,12 @@ public struct APIReply: Sendable {
     public var body: String
     public var etag: String?
 
+    public init(status: Int, body: String, etag: String?) {
+        self.status = status
+        self.body = body
+        self.etag = etag
+    }
+
     /// The body as JSON (ISO 8601 dates).
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let decoder = JSONDecoder()

@@ -5,14 +5,15 @@ INSERT INTO warehouses (code, name, address) VALUES
 ON CONFLICT (code) DO NOTHING;
 
 INSERT INTO products (sku, name, equipment_type, unit, sourcing, default_supplier, lot_tracked, shelf_life_days, gtin) VALUES
-    ('PMP-100', 'Centrifugal pump CP-100', 'pumps', 'pcs', 'stocked', NULL, false, NULL, '4600000000017'),
-    ('PMP-250', 'Centrifugal pump CP-250', 'pumps', 'pcs', 'manufactured', NULL, false, NULL, '4600000000024'),
-    ('CMP-07', 'Screw compressor SC-7', 'compressors', 'pcs', 'manufactured', NULL, false, NULL, '4600000000031'),
-    ('CLM-40', 'Climatic test chamber CTC-40', 'climatic', 'pcs', 'manufactured', NULL, false, NULL, '4600000000048'),
-    ('SIM-01', 'Process simulator PS-1', 'simulation', 'pcs', 'purchased', 'SimTech GmbH', false, NULL, '4600000000055'),
-    ('SEAL-KIT', 'Pump seal kit', 'pumps', 'set', 'stocked', NULL, true, 730, '4600000000062'),
-    ('LUB-5L', 'Compressor lubricant 5 l', 'compressors', 'can', 'purchased', 'Lubri Oil LLC', true, 365, '4600000000079')
-ON CONFLICT (sku) DO NOTHING;
+    ('PMP-100', 'Centrifugal pump CP-100', 'pumps', 'pcs', 'stocked', NULL, false, NULL, '4600000000015'),
+    ('PMP-250', 'Centrifugal pump CP-250', 'pumps', 'pcs', 'manufactured', NULL, false, NULL, '4600000000022'),
+    ('CMP-07', 'Screw compressor SC-7', 'compressors', 'pcs', 'manufactured', NULL, false, NULL, '4600000000039'),
+    ('CLM-40', 'Climatic test chamber CTC-40', 'climatic', 'pcs', 'manufactured', NULL, false, NULL, '4600000000046'),
+    ('SIM-01', 'Process simulator PS-1', 'simulation', 'pcs', 'purchased', 'SimTech GmbH', false, NULL, '4600000000053'),
+    ('SEAL-KIT', 'Pump seal kit', 'pumps', 'set', 'stocked', NULL, true, 730, '4600000000060'),
+    ('LUB-5L', 'Compressor lubricant 5 l', 'compressors', 'can', 'purchased', 'Lubri Oil LLC', true, 365, '4600000000077')
+-- An earlier seed carried GTINs with wrong check digits: the seed puts right ones in place.
+ON CONFLICT (sku) DO UPDATE SET gtin = excluded.gtin;
 
 INSERT INTO lots (id, sku, series, produced_on, expires_on) VALUES
     ('0e5c2b8a-7f1d-4f7a-8c3e-000000000001', 'SEAL-KIT', 'SK-2025-03', '2025-03-01', '2027-03-01'),

@@ -433,19 +433,4 @@ func actor(_ request: Request) -> DealActor {
     DealActor(staffID: request.headers[.init("DMS-Staff-Id")!].flatMap(UUID.init(uuidString:)), now: Date())
 }
 
-func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
-    let encoder = JSONEncoder()
-    encoder.dateEncodingStrategy = .iso8601
-    encoder.outputFormatting = [.withoutEscapingSlashes]
-    return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
-}
 
-func transaction<T: Sendable>(
-    _ postgres: PostgresClient, _ ctx: BasicRequestContext, _ body: @escaping @Sendable (PostgresConnection) async throws -> (T, [OutboxEvent])
-) async throws -> T {
-    try await postgres.withTransaction(logger: ctx.logger) { connection in
-        let (value, events) = try await body(connection)
-        try await Outbox.append(events, on: connection, logger: ctx.logger)
-        return value
-    }
-}

@@ -77,14 +77,6 @@ func accepted(_ receipt: Receipt) throws -> Response {
     try json(receipt, status: .accepted)
 }
 
-func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
-    let encoder = JSONEncoder()
-    encoder.dateEncodingStrategy = .iso8601
-    encoder.outputFormatting = [.withoutEscapingSlashes]
-    return Response(
-        status: status, headers: [.contentType: "application/json"],
-        body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
-}
 
 /// The ingest service's errors as problem+json.
 enum IngestError: Error, ProblemConvertible {

@@ -512,11 +512,7 @@ func transaction<T: Sendable>(
     _ leads: LeadsContext, _ context: BasicRequestContext,
     _ body: @escaping @Sendable (PostgresConnection) async throws -> (T, [OutboxEvent])
 ) async throws -> T {
-    try await leads.postgres.withTransaction(logger: context.logger) { connection in
-        let (value, events) = try await body(connection)
-        try await Outbox.append(events, on: connection, logger: context.logger)
-        return value
-    }
+    try await ServiceKit.transaction(leads.postgres, context, body)
 }
 
 /// A lead command: the lead after it, with its version as ETag.
