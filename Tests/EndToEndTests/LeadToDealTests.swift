@@ -14,43 +14,12 @@ struct LeadToDealTests {
 
     @Test("a lead converted in leads opens exactly one deal, even when the event is delivered again under another id")
     func convertedLeadOpensOneDeal() async throws {
-        let broker = try ScratchBroker()
-        try await broker.start()
-        var databases: [ServiceName: (name: String, url: String)] = [:]
-        for service in [ServiceName.leads, .deals] {
-            let name = "e2e_deal_\(service.rawValue)_\(UUID().uuidString.prefix(8).lowercased())"
-            try await TemporaryDatabase.admin { try await $0.query("CREATE DATABASE \(unescaped: name)", logger: Self.logger) }
-            var components = URLComponents(string: TestEnvironment.current.adminDatabaseURL)!
-            components.path = "/" + name
-            databases[service] = (name, components.string!)
-        }
-        let leads = try ServiceProcess(.leads, environment: ["DMS_DATABASE_URL": databases[.leads]!.url, "DMS_KAFKA_BROKERS": broker.address])
-        let deals = try ServiceProcess(.deals, environment: ["DMS_DATABASE_URL": databases[.deals]!.url, "DMS_KAFKA_BROKERS": broker.address])
-        do {
-            try await exercise(leads: leads, deals: deals, broker: broker, databases: databases.mapValues(\.url))
-        } catch {
-            Self.logger.error("failed; deals output: \(deals.output.suffix(3000))")
-            await stop([leads, deals], broker, databases.values.map(\.name))
-            throw error
-        }
-        await stop([leads, deals], broker, databases.values.map(\.name))
-    }
-
-    func stop(_ processes: [ServiceProcess], _ broker: ScratchBroker, _ names: [String]) async {
-        for process in processes { _ = try? await process.terminate() }
-        try? await broker.stop()
-        for name in names {
-            _ = try? await TemporaryDatabase.admin { try await $0.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: Self.logger) }
+        try await ScratchSuite.with([.leads, .deals]) { suite in
+            try await exercise(leads: suite[.leads], deals: suite[.deals], broker: suite.broker, databases: suite.databases)
         }
     }
 
     func exercise(leads: ServiceProcess, deals: ServiceProcess, broker: ScratchBroker, databases: [ServiceName: String]) async throws {
-        for process in [leads, deals] {
-            try await eventually("\(process.service.rawValue) ready", timeout: .seconds(90)) {
-                if let exit = process.exitStatus { return "exited \(exit): \(process.output.suffix(2000))" }
-                return try await process.get("/health/ready").status == 200 ? nil : "not ready"
-            }
-        }
         _ = try await leads.send("POST", "/v1/departments", json: #"{"code":"prom","name":"Prom"}"#)
         struct Created: Decodable { var id: UUID }
         let manager = try await leads.call(

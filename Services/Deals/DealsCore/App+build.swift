@@ -4,7 +4,7 @@ import Prometheus
 import ServiceKit
 
 /// The deals service's application, as `main` runs it and as tests build it: HTTP routes and the
-/// inbox applying what leads publishes (converted leads open deals).
+/// inbox applying what leads publishes (converted leads open deals) and what inventory reports about orders.
 public func buildApplication(
     configuration: ServiceConfiguration, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
 ) async throws -> some ApplicationProtocol {
@@ -17,7 +17,10 @@ public func buildApplication(
     return platform.makeApplication(
         router: router,
         services: [
-            platform.inbox(registry: LeadsConsumer.registry, handler: LeadsConsumer(deals: store, clock: { Date() })),
+            platform.inbox(
+                registry: DealsInbox.registry,
+                handler: DealsInbox(
+                    leads: LeadsConsumer(deals: store, clock: { Date() }), inventory: InventoryConsumer(deals: store, clock: { Date() }))),
             DueWorkLoop(
                 TaskDeadlineWatch(client: platform.postgres, logger: platform.logger, clock: { Date() }), every: .seconds(5),
                 logger: platform.logger),

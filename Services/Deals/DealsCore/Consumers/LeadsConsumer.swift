@@ -10,10 +10,10 @@ struct LeadsConsumer: InboxHandler {
     let deals: DealStore
     let clock: @Sendable () -> Date
 
-    static let registry = EventRegistry([
+    static let types: [any EventPayload.Type] = [
         LeadConverted.self, CounterpartyRegistered.self, CounterpartyUpdated.self, ContactRegistered.self, ContactUpdated.self,
         ContactsMerged.self,
-    ])
+    ]
 
     func apply(_ event: InboxEvent, in transaction: InboxTransaction) async throws {
         let connection = transaction.connection

@@ -68,6 +68,82 @@ struct DealBody: Decodable {
 }
 
 struct StageBody: Decodable { var to: DealStage }
+/// The optional body of a step: the certificate's or the act's number and issuer.
+struct StepBody: Decodable { var document: StepDocument? }
+
+/// One line of the buyer order as inventory reports it. Quantities are decimal strings; `waiting`
+/// is what is neither reserved, being made, on order nor shipped (waiting for stock).
+struct FulfilmentLine: Codable, Sendable {
+    var lineId: UUID
+    var sku: String
+    var quantity: String
+    var reserved: String
+    var inProduction: String
+    var readiness: Int?
+    var expectedOn: String?
+    var onOrder: String
+    var received: String
+    var shipped: String
+    var waiting: String
+    var routed: Bool
+
+    var state: String {
+        let dec = { (text: String) in Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) ?? 0 }
+        if dec(shipped) >= dec(quantity) { return "shipped" }
+        if dec(reserved) + dec(shipped) >= dec(quantity) { return "reserved" }
+        if dec(inProduction) > 0 { return "in_production" }
+        if dec(onOrder) > 0 { return "ordered_from_supplier" }
+        return routed ? "waiting_for_stock" : "not_routed_yet"
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case lineId, sku, quantity, reserved, inProduction, readiness, expectedOn, onOrder, received, shipped, waiting, routed, state
+    }
+
+    init(lineId: UUID, sku: String, quantity: String, reserved: String, inProduction: String, readiness: Int?, expectedOn: String?,
+         onOrder: String, received: String, shipped: String, waiting: String, routed: Bool) {
+        self.lineId = lineId
+        self.sku = sku
+        self.quantity = quantity
+        self.reserved = reserved
+        self.inProduction = inProduction
+        self.readiness = readiness
+        self.expectedOn = expectedOn
+        self.onOrder = onOrder
+        self.received = received
+        self.shipped = shipped
+        self.waiting = waiting
+        self.routed = routed
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            lineId: try c.decode(UUID.self, forKey: .lineId), sku: try c.decode(String.self, forKey: .sku),
+            quantity: try c.decode(String.self, forKey: .quantity), reserved: try c.decode(String.self, forKey: .reserved),
+            inProduction: try c.decode(String.self, forKey: .inProduction), readiness: try c.decodeIfPresent(Int.self, forKey: .readiness),
+            expectedOn: try c.decodeIfPresent(String.self, forKey: .expectedOn), onOrder: try c.decode(String.self, forKey: .onOrder),
+            received: try c.decode(String.self, forKey: .received), shipped: try c.decode(String.self, forKey: .shipped),
+            waiting: try c.decode(String.self, forKey: .waiting), routed: try c.decode(Bool.self, forKey: .routed))
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(lineId, forKey: .lineId)
+        try c.encode(sku, forKey: .sku)
+        try c.encode(quantity, forKey: .quantity)
+        try c.encode(reserved, forKey: .reserved)
+        try c.encode(inProduction, forKey: .inProduction)
+        try c.encodeIfPresent(readiness, forKey: .readiness)
+        try c.encodeIfPresent(expectedOn, forKey: .expectedOn)
+        try c.encode(onOrder, forKey: .onOrder)
+        try c.encode(received, forKey: .received)
+        try c.encode(shipped, forKey: .shipped)
+        try c.encode(waiting, forKey: .waiting)
+        try c.encode(routed, forKey: .routed)
+        try c.encode(state, forKey: .state)
+    }
+}
 struct LoseBody: Decodable { var reason: String; var comment: String? }
 struct PaymentBody: Decodable { var amount: Money; var reference: String; var date: String }
 struct TaskBody: Decodable { var kind: String; var dealId: UUID?; var assigneeId: UUID; var title: String?; var dueAt: Date? }
@@ -243,8 +319,10 @@ func addDealsRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: DealsCon
             throw DealsError.notFound("steps are shipped, certified and commissioned")
         }
         let expected = try ifMatch(request)
+        let buffer = try await request.body.collect(upTo: 64 * 1024)
+        let document = buffer.readableBytes == 0 ? nil : try JSONDecoder().decode(StepBody.self, from: buffer).document
         let deal = try await transaction(postgres, ctx) { connection in
-            try await store.record(step, for: id, expectedVersion: expected, by: actor(request), on: connection, logger: ctx.logger)
+            try await store.record(step, for: id, expectedVersion: expected, document: document, by: actor(request), on: connection, logger: ctx.logger)
         }
         return try await view(deal, request: request, postgres: postgres, ctx: ctx, status: .ok)
     }
@@ -293,12 +371,13 @@ func addDealsRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: DealsCon
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    // Every document of the sale linked to the deal, with where to fetch it (what exists so far:
-    // offers and the buyer order).
+    // Every document of the sale linked to the deal, with where to fetch it: offers, the buyer
+    // order, the contract and invoice, inventory's warehouse / production / supplier orders and
+    // shipment notes, certificates and acts, the service contract.
     api.get("deals/:id/documents") { _, ctx -> Response in
         let id = try uuid(ctx, "id")
         guard try await DealStore.load(id, client: postgres, logger: ctx.logger) != nil else { throw DealsError.notFound("no deal \(id)") }
-        struct Document: Codable { var kind: String; var number: String; var date: Date; var href: String? }
+        struct Document: Codable { var kind: String; var number: String; var date: Date; var href: String?; var amount: Money?; var issuedBy: String? }
         var items: [Document] = []
         for offer in try await OfferStore.list(dealID: id, client: postgres, logger: ctx.logger) {
             items.append(Document(kind: "offer", number: offer.number, date: offer.createdAt, href: offer.pdf))
@@ -308,9 +387,49 @@ func addDealsRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: DealsCon
         for try await (order, placed, state) in orders.decode((UUID, Date, String).self) {
             items.append(Document(
                 kind: state == "cancelled" ? "buyer_order_cancelled" : "buyer_order",
-                number: "BO-" + order.uuidString.prefix(8).lowercased(), date: placed, href: nil))
+                number: "BO-" + order.uuidString.prefix(8).lowercased(), date: placed, href: "/v1/deals/\(id.uuidString.lowercased())/fulfilment"))
         }
-        return try json(ItemList(items: items.sorted { $0.date < $1.date }), status: .ok)
+        let linked = try await postgres.query(
+            "SELECT number, kind, issued_at, href, amount::text, currency, issued_by FROM deal_documents WHERE deal_id = \(id)", logger: ctx.logger)
+        for try await (number, kind, issued, href, amount, currency, issuer) in linked.decode((String, String, Date, String?, String?, String?, String?).self) {
+            let money = amount.flatMap { Decimal(string: $0, locale: Locale(identifier: "en_US_POSIX")) }.flatMap { value in currency.map { Money(value, $0) } }
+            items.append(Document(kind: kind, number: number, date: issued, href: href, amount: money, issuedBy: issuer))
+        }
+        return try json(ItemList(items: items.sorted { ($0.date, $0.number) < ($1.date, $1.number) }), status: .ok)
+    }
+
+    // A document the deals service issued (contract, invoice, service contract).
+    api.get("deals/:id/documents/:number") { _, ctx -> Response in
+        let id = try uuid(ctx, "id")
+        let number = ctx.parameters.get("number") ?? ""
+        struct Issued: Codable { var number: String; var kind: String; var issuedAt: Date; var amount: Money?; var deal: Deal }
+        guard let deal = try await DealStore.load(id, client: postgres, logger: ctx.logger) else { throw DealsError.notFound("no deal \(id)") }
+        let rows = try await postgres.query(
+            "SELECT kind, issued_at, amount::text, currency FROM deal_documents WHERE deal_id = \(id) AND number = \(number)", logger: ctx.logger)
+        for try await (kind, issued, amount, currency) in rows.decode((String, Date, String?, String?).self) {
+            let money = amount.flatMap { Decimal(string: $0, locale: Locale(identifier: "en_US_POSIX")) }.flatMap { value in currency.map { Money(value, $0) } }
+            return try json(Issued(number: number, kind: kind, issuedAt: issued, amount: money, deal: deal), status: .ok)
+        }
+        throw DealsError.notFound("no document \(number) for deal \(id)")
+    }
+
+    // Where each line of the buyer order stands, as inventory reports it.
+    api.get("deals/:id/fulfilment") { _, ctx -> Response in
+        let id = try uuid(ctx, "id")
+        guard try await DealStore.load(id, client: postgres, logger: ctx.logger) != nil else { throw DealsError.notFound("no deal \(id)") }
+        let rows = try await postgres.query(
+            """
+            SELECT line_id, sku, quantity::text, reserved::text, in_production::text, readiness, expected_on::text, on_order::text,
+                received::text, shipped::text, greatest(quantity - reserved - in_production - on_order - shipped, 0)::text, routed_at
+            FROM order_fulfilment WHERE deal_id = \(id) ORDER BY position
+            """, logger: ctx.logger)
+        var items: [FulfilmentLine] = []
+        for try await row in rows.decode((UUID, String, String, String, String, Int?, String?, String, String, String, String, Date?).self) {
+            items.append(FulfilmentLine(
+                lineId: row.0, sku: row.1, quantity: row.2, reserved: row.3, inProduction: row.4, readiness: row.5, expectedOn: row.6,
+                onOrder: row.7, received: row.8, shipped: row.9, waiting: row.10, routed: row.11 != nil))
+        }
+        return try json(ItemList(items: items), status: .ok)
     }
 
     // What a manager should do next: open tasks by due time, then open deals by how long they

@@ -149,6 +149,10 @@ struct DealStore: Sendable {
             if deal.orderPlaced {
                 events += try await cancelOrder(of: deal, at: actor.now, on: connection, logger: logger)
             }
+        case .contract:
+            // The contract and the invoice are issued as the deal enters the stage (once each).
+            try await issueDocument(.contract, for: deal, amount: deal.total, at: actor.now, on: connection, logger: logger)
+            try await issueDocument(.invoice, for: deal, amount: deal.total, at: actor.now, on: connection, logger: logger)
         case .closed:
             events.append(try DealsEvents.event(DealClosed(dealId: deal.id, total: deal.total, closedAt: actor.now), deal: deal))
         default:
@@ -167,8 +171,16 @@ struct DealStore: Sendable {
         let orderID = UUID()
         let lines = deal.lines.map { OrderLine(lineId: $0.id, sku: $0.sku, quantity: $0.quantity) }
         try await connection.query(
-            "INSERT INTO buyer_orders (id, deal_id, lines, placed_at) VALUES (\(orderID), \(deal.id), \(try Self.json(lines))::jsonb, \(actor.now))",
-            logger: logger)
+            """
+            WITH placed AS (
+                INSERT INTO buyer_orders (id, deal_id, lines, placed_at)
+                VALUES (\(orderID), \(deal.id), \(try Self.json(lines))::jsonb, \(actor.now)) RETURNING id
+            )
+            INSERT INTO order_fulfilment (line_id, deal_id, order_id, position, sku, quantity)
+            SELECT line, \(deal.id), (SELECT id FROM placed), n, sku, quantity::numeric
+            FROM unnest(\(lines.map(\.lineId))::uuid[], \(lines.map(\.sku))::text[], \(lines.map { "\($0.quantity)" })::text[])
+                WITH ORDINALITY AS l(line, sku, quantity, n)
+            """, logger: logger)
         deal.orderPlaced = true
         var events = [try DealsEvents.event(BuyerOrderPlaced(orderId: orderID, dealId: deal.id, lines: lines, placedAt: actor.now), deal: deal)]
         let (moved, stageEvents) = try await apply(.advance(to: .fulfilment), to: &deal, by: actor, on: connection, logger: logger)
@@ -210,7 +222,11 @@ struct DealStore: Sendable {
     }
 
     /// Marks a step done (certificate, commissioning act) that the next gate needs.
-    func record(_ step: DealStep, for id: UUID, expectedVersion: Int?, by actor: DealActor, on connection: PostgresConnection, logger: Logger) async throws -> (Deal, [OutboxEvent]) {
+    /// With the step, its document (the certificate, the commissioning act) is linked to the deal.
+    func record(
+        _ step: DealStep, for id: UUID, expectedVersion: Int?, document: StepDocument? = nil, by actor: DealActor, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> (Deal, [OutboxEvent]) {
         var deal = try await lock(id, expectedVersion: expectedVersion, on: connection, logger: logger)
         guard deal.stage.isOpen else { throw DealsError.conflict("the deal is \(deal.stage.rawValue); steps are recorded on open deals") }
         switch step {
@@ -219,7 +235,59 @@ struct DealStore: Sendable {
         case .commissioned: deal.commissioned = true
         }
         try await save(&deal, at: actor.now, on: connection, logger: logger)
+        if let document {
+            let kind = step == .certified ? "certificate" : (step == .commissioned ? "commissioning_act" : "shipment_note")
+            try await connection.query(
+                """
+                INSERT INTO deal_documents (number, deal_id, kind, issued_at, issued_by) VALUES (\(document.number), \(id), \(kind), \(actor.now), \(document.issuedBy))
+                ON CONFLICT (number) DO NOTHING
+                """, logger: logger)
+        }
         return (deal, [])
+    }
+
+    /// Inventory shipped the whole order: the deal records it and moves on by itself (to
+    /// certification or commissioning) when it is in fulfilment. A deal already past it, or
+    /// closed or lost, only records it.
+    func orderShipped(_ id: UUID, at now: Date, on connection: PostgresConnection, logger: Logger) async throws -> [OutboxEvent] {
+        var deal: Deal
+        do {
+            deal = try await lock(id, expectedVersion: nil, on: connection, logger: logger)
+        } catch DealsError.notFound {
+            return []
+        }
+        guard deal.stage.isOpen, !deal.allShipped else { return [] }
+        deal.allShipped = true
+        guard deal.stage == .fulfilment else {
+            try await save(&deal, at: now, on: connection, logger: logger)
+            return []
+        }
+        let rules = try await Self.rules(on: connection, logger: logger)
+        guard let next = DealLifecycle.nextStages(of: deal, rules: rules).first else {
+            try await save(&deal, at: now, on: connection, logger: logger)
+            return []
+        }
+        return try await apply(.advance(to: next), to: &deal, by: DealActor(staffID: nil, now: now), on: connection, logger: logger).1
+    }
+
+    /// Numbers and links a document issued by the deals service (once per deal and kind).
+    private func issueDocument(
+        _ kind: DealDocumentKind, for deal: Deal, amount: Money?, at now: Date, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let exists = try await connection.query(
+            "SELECT 1 FROM deal_documents WHERE deal_id = \(deal.id) AND kind = \(kind.rawValue)", logger: logger).collect()
+        guard exists.isEmpty else { return }
+        let value = try await connection.query(
+            "SELECT nextval(\("deal_document_number_" + kind.rawValue)::regclass)", logger: logger).collect().first!.decode(Int64.self)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let number = "\(kind.prefix)-\(calendar.component(.year, from: now))-\(String(format: "%06lld", value))"
+        try await connection.query(
+            """
+            INSERT INTO deal_documents (number, deal_id, kind, issued_at, href, amount, currency)
+            VALUES (\(number), \(deal.id), \(kind.rawValue), \(now), \("/v1/deals/\(deal.id.uuidString.lowercased())/documents/\(number)"),
+                    \(amount?.amount), \(amount?.currency))
+            """, logger: logger)
     }
 
     // MARK: Tasks
@@ -265,6 +333,13 @@ struct DealStore: Sendable {
             if kind == "offer_service" {
                 deal.serviceResolved = true
                 try await save(&deal, at: actor.now, on: connection, logger: logger)
+                if outcome == "agreed" {
+                    // The customer wants service: the manager concludes the service contract.
+                    events += try await createRuleTask(
+                        kind: "conclude_service_contract", assignee: .manager, deal: deal, at: actor.now, on: connection, logger: logger)
+                }
+            } else if kind == "conclude_service_contract", outcome == "done" || outcome == "signed" {
+                try await issueDocument(.serviceContract, for: deal, amount: nil, at: actor.now, on: connection, logger: logger)
             }
             events.append(try DealsEvents.event(
                 TaskCompleted(taskId: taskID, dealId: dealID, kind: kind, outcome: outcome, completedAt: actor.now), deal: deal))
@@ -365,6 +440,26 @@ struct DealTask: Codable, Sendable, Equatable {
 }
 
 /// Envelopes for `dms.deals.events.v1`.
+/// A document the deals service numbers itself.
+enum DealDocumentKind: String, Sendable {
+    case contract, invoice
+    case serviceContract = "service_contract"
+
+    var prefix: String {
+        switch self {
+        case .contract: "DG"
+        case .invoice: "INV"
+        case .serviceContract: "SC"
+        }
+    }
+}
+
+/// The document that comes with a step: the certificate's or the act's number and who issued it.
+struct StepDocument: Codable, Sendable {
+    var number: String
+    var issuedBy: String?
+}
+
 enum DealsEvents {
     static func event<P: EventPayload>(_ payload: P, deal: Deal) throws -> OutboxEvent {
         let envelope = try EventEnvelope(
