@@ -39,7 +39,7 @@ public enum ServiceName: String, CaseIterable, Sendable {
     public var consumes: [String] {
         switch self {
         case .ingest: []
-        case .leads: [Topic.ingestCalls, Topic.ingestInquiries]
+        case .leads: [Topic.ingestCalls, Topic.ingestInquiries, Topic.dealsEvents]
         case .deals: [Topic.leadsEvents, Topic.inventoryEvents]
         case .inventory: [Topic.dealsEvents]
         case .dealerInfo: [Topic.inventoryEvents]

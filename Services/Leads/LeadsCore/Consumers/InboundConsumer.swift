@@ -2,13 +2,15 @@ import Contracts
 import Foundation
 import Messaging
 
-/// Applies what ingest publishes: inbound calls and inquiries are matched to a contact or a lead.
+/// Applies what ingest publishes — inbound calls and inquiries are matched to a contact or a
+/// lead — and puts the deals service's task events on people's screens: a task assigned to them,
+/// a task overdue (to its assignee and the head of the department).
 struct InboundConsumer: InboxHandler {
     let leads: LeadStore
     let clock: @Sendable () -> Date
 
     static let registry = EventRegistry([
-        CallRegistered.self, CallAnswered.self, CallEnded.self, InquiryReceived.self,
+        CallRegistered.self, CallAnswered.self, CallEnded.self, InquiryReceived.self, TaskCreated.self, TaskOverdue.self,
     ])
 
     /// The batch in order, its events written to the outbox in one go at the end.
@@ -28,6 +30,18 @@ struct InboundConsumer: InboxHandler {
         let now = clock()
         let correlation = event.envelope.correlationId
         switch event.payload {
+        case let task as TaskCreated:
+            guard let assignee = task.assigneeId else { return [] }
+            try await notify(
+                [assignee], kind: "task_assigned", title: "New task: \(task.kind.replacingOccurrences(of: "_", with: " "))",
+                body: task.dueAt.map { "due \(Timestamp.format($0))" }, source: "task:\(task.taskId.uuidString.lowercased())", on: transaction)
+            return []
+        case let overdue as TaskOverdue:
+            try await notify(
+                [overdue.assigneeId, overdue.headId].compactMap { $0 }, kind: "task_overdue",
+                title: "Task overdue: \(overdue.kind.replacingOccurrences(of: "_", with: " "))", body: "was due \(Timestamp.format(overdue.dueAt))",
+                source: "task:\(overdue.taskId.uuidString.lowercased())", on: transaction)
+            return []
         case let inquiry as InquiryReceived:
             return try await leads.register(Self.inbound(inquiry, correlation: correlation), now: now, on: connection, logger: logger)
         case let call as CallRegistered:
@@ -115,5 +129,19 @@ struct InboundConsumer: InboxHandler {
         let present = fields.compactMapValues { $0 }
         let data = (try? JSONSerialization.data(withJSONObject: present, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Notifies the people among `recipients` this service knows (staff of another system are skipped).
+    private func notify(
+        _ recipients: [UUID], kind: String, title: String, body: String?, source: String, on transaction: InboxTransaction
+    ) async throws {
+        let known = try await transaction.connection.query(
+            "SELECT id FROM staff WHERE id = ANY(\(recipients)) ORDER BY id", logger: transaction.logger
+        ).collect()
+        for row in known {
+            try await Notifications.add(
+                to: try row.decode(UUID.self), kind: kind, title: title, body: body, leadID: nil, contactID: nil, sourceID: source,
+                on: transaction.connection, logger: transaction.logger)
+        }
     }
 }
