@@ -122,6 +122,30 @@ let package = Package(
             path: "Benchmarks/DealsBenchmark"
         ),
 
+        // `swift build -c release && .build/release/inventory-benchmark`: inventory as a process.
+        .executableTarget(
+            name: "inventory-benchmark",
+            dependencies: [
+                "BenchmarkSupport", "Contracts", "Messaging",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/InventoryBenchmark"
+        ),
+
+        // `swift build -c release && .build/release/journey-benchmark`: ingest, leads, deals and inventory as processes.
+        .executableTarget(
+            name: "journey-benchmark",
+            dependencies: [
+                "BenchmarkSupport", "Contracts", "ServiceKit", "Storage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/JourneyBenchmark"
+        ),
+
         // MARK: Tests
         // A small process the messaging fault tests start and kill (-9): a relay or an inbox consumer.
         .executableTarget(

@@ -343,9 +343,40 @@ struct RoutingTests {
             let badStock = try await upload("stock", stock)
             #expect(badStock.status == 422 && badStock.body.contains("\"line\":3") && badStock.body.contains("NOWHERE"), "\(badStock.body)")
             #expect(try await scalar("SELECT count(*)::text FROM stock_movements WHERE sku LIKE 'VLV-%'", postgres) == "0")
-            #expect(try await upload("stock", stock.replacingOccurrences(of: "NOWHERE", with: "EKB-1")).status == 200)
+            let goodStock = try await upload("stock", stock.replacingOccurrences(of: "NOWHERE", with: "EKB-1"))
+            #expect(goodStock.status == 200, "\(goodStock.body)")
             #expect(try await scalar("SELECT sum(on_hand)::text FROM stock_buckets WHERE sku LIKE 'VLV-%'", postgres) == "10.000")
+            // The import's level events are written by SQL: they must read back as the contract says.
+            let envelopes = try await postgres.query(
+                "SELECT envelope FROM outbox WHERE event_type = 'StockLevelChanged' ORDER BY position", logger: Self.logger
+            ).collect().map { try $0.decode(String.self) }
+            let levels = try envelopes.map { try EventEnvelope.decode(Array($0.utf8)).get() }
+            #expect(levels.map(\.key) == ["VLV-1", "VLV-2", "VLV-3"] && levels.allSatisfy { $0.source == "inventory" })
+            let vlv2 = try levels[1].payload(as: StockLevelChanged.self)
+            #expect(vlv2.warehouse == "EKB-1" && vlv2.onHand == 3 && vlv2.available == 3 && vlv2.reserved == 0)
             #expect(try await ledgerDisagreements(postgres) == "0")
+        }
+    }
+}
+
+@Suite("Inventory: lots close to expiry")
+struct LotExpiryTests {
+    @Test("a lot with stock expiring within the warning period is announced once; an empty or distant one is not")
+    func expiringLotAnnouncedOnce() async throws {
+        try await ServiceHarness.withLiveService(
+            .inventory, migrationsDirectory: InventoryMigrations.directory, routes: addInventoryRoutes, seed: ["infra/demo/inventory.sql"]
+        ) { _, url in
+            try await TemporaryDatabase.withClient(url: url) { postgres in
+                // The demo's lots expire 2027-02-10 (LUB-5L, 25 on hand), 2027-03-01 and 2027-09-01 (SEAL-KIT).
+                let now = try #require(ISO8601DateFormatter().date(from: "2027-01-20T08:00:00Z"))
+                let watch = LotExpiryWatch(client: postgres, warningDays: 30, logger: RoutingTests.logger, clock: { now })
+                #expect(try await watch.fireDue(limit: 100) == 1)
+                #expect(try await watch.fireDue(limit: 100) == 0, "announced once")
+                let envelope = try #require(try await ServiceHarness.scalar(
+                    "SELECT envelope FROM outbox WHERE event_type = 'LotExpiringSoon'", databaseURL: url))
+                let event = try EventEnvelope.decode(Array(envelope.utf8)).get().payload(as: LotExpiringSoon.self)
+                #expect(event.sku == "LUB-5L" && event.lot == "LB-2026-02" && event.expiresOn == "2027-02-10" && event.onHand == 25)
+            }
         }
     }
 }

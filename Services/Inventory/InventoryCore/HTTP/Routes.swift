@@ -89,6 +89,7 @@ struct ConfirmBody: Decodable { var expectedOn: String? }
 struct ReceiptBody: Decodable { var warehouse: String?; var lot: LotBody? }
 struct ShipmentBody: Decodable { var orderId: UUID; var partial: Bool? }
 struct ScanBody: Decodable { var code: String }
+struct WarehouseBody: Decodable { var name: String; var address: String? }
 
 /// What a scanner's code names: the product and, when the code carries a batch, the lot.
 struct ScanResult: ResponseCodable {
@@ -145,6 +146,22 @@ func addInventoryRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: Inve
         var items: [Warehouse] = []
         for try await (code, name) in rows.decode((String, String).self) { items.append(Warehouse(code: code, name: name)) }
         return ItemList(items: items)
+    }
+
+    // A warehouse goods are kept in and ship from (created, or renamed when the code exists).
+    api.put("warehouses/:code") { request, ctx -> Response in
+        let code = ctx.parameters.get("code") ?? ""
+        guard code.wholeMatch(of: /[A-Z0-9][A-Z0-9_-]*/) != nil else {
+            throw InventoryError.invalid("a warehouse code is upper-case letters, digits, - and _ (e.g. MSK-1), not \(code)")
+        }
+        let body = try await request.decode(as: WarehouseBody.self, context: ctx)
+        guard !body.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw InventoryError.invalid("name is required") }
+        try await postgres.query(
+            """
+            INSERT INTO warehouses (code, name, address) VALUES (\(code), \(body.name), \(body.address ?? ""))
+            ON CONFLICT (code) DO UPDATE SET name = excluded.name, address = excluded.address
+            """, logger: ctx.logger)
+        return try json(Warehouse(code: code, name: body.name), status: .ok)
     }
 
     api.get("products") { _, ctx in

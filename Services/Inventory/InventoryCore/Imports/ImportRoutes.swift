@@ -112,16 +112,13 @@ func addImportRoutes(_ api: RouterGroup<BasicRequestContext>, _ postgres: Postgr
                 SELECT gen_random_uuid(), 'receipt', i.sku, i.warehouse, l.id, i.quantity, 'opening balance', \(document)
                 FROM stock_import i LEFT JOIN lots l ON l.sku = i.sku AND l.series = i.lot
                 """, logger: ctx.logger)
-            // Opening stock is stock like any other: levels are published and waiting lines served.
+            // Opening stock is stock like any other: waiting lines are served and levels published.
             var touched = Set<LevelKey>()
-            for row in try await connection.query("SELECT DISTINCT sku, warehouse FROM stock_import", logger: ctx.logger).collect() {
-                let (sku, warehouse) = try row.decode((String, String).self)
-                touched.insert(LevelKey(sku: sku, warehouse: warehouse))
-            }
+            let skus = try await connection.query("SELECT DISTINCT sku FROM stock_import", logger: ctx.logger).collect()
+                .map { try $0.decode(String.self) }
             let cause = Cause(now: Date(), correlationID: UUID())
-            var events = try await store.fillBackorders(
-                skus: Set(touched.map(\.sku)), cause: cause, touched: &touched, on: connection, logger: ctx.logger)
-            events += try await store.levelEvents(touched, cause: cause, on: connection, logger: ctx.logger)
+            let events = try await store.fillBackorders(skus: Set(skus), cause: cause, touched: &touched, on: connection, logger: ctx.logger)
+            try await store.writeLevelEvents(ofKeysIn: "stock_import", cause: cause, on: connection, logger: ctx.logger)
             return ((), events)
         }
         return try json(ImportResult(file: "stock", rows: rows.count), status: .ok)

@@ -13,11 +13,13 @@ CREATE TRIGGER stock_movements_append_only BEFORE UPDATE OR DELETE ON stock_move
 -- On-hand and reserved per product / warehouse / lot ("bucket"). on_hand is maintained from the
 -- ledger and reserved from the reservations by the triggers below, in the same transaction, so
 -- they always agree; the CHECKs are the invariants (never negative, never reserve more than is there).
+-- (No foreign keys here: a bucket only ever comes from a movement, whose keys are checked; checking
+-- them twice doubled the cost of a bulk import.)
 CREATE TABLE stock_buckets (
     id bigserial PRIMARY KEY,
-    sku text NOT NULL REFERENCES products (sku),
-    warehouse_code text NOT NULL REFERENCES warehouses (code),
-    lot_id uuid REFERENCES lots (id),
+    sku text NOT NULL,
+    warehouse_code text NOT NULL,
+    lot_id uuid,
     on_hand numeric(18, 3) NOT NULL DEFAULT 0,
     reserved numeric(18, 3) NOT NULL DEFAULT 0,
     -- FEFO breaks ties between equal expiry dates by the oldest receipt.

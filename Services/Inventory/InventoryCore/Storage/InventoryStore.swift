@@ -613,6 +613,33 @@ struct InventoryStore: Sendable {
         return events
     }
 
+    /// `StockLevelChanged` for every (sku, warehouse) in a staging table, written to the outbox by
+    /// one statement (a 20,000-row import would otherwise build 20,000 envelopes in Swift). The
+    /// JSON is the envelope's wire form; `RoutingTests.importAllOrNothing` reads it back with
+    /// `EventEnvelope.decode` and `payload(as: StockLevelChanged.self)`.
+    func writeLevelEvents(ofKeysIn stagingTable: String, cause: Cause, on connection: PostgresConnection, logger: Logger) async throws {
+        let at = Timestamp.format(cause.now)
+        // `stagingTable` is a name this module passes, never input.
+        try await connection.query(
+            """
+            INSERT INTO outbox (event_id, topic, message_key, event_type, envelope)
+            SELECT l.id, \(Topic.inventoryEvents), l.sku, \(StockLevelChanged.eventType),
+                json_build_object(
+                    'id', l.id, 'type', \(StockLevelChanged.eventType), 'version', \(StockLevelChanged.eventVersion), 'occurredAt', \(at),
+                    'source', \(ServiceName.inventory.rawValue), 'key', l.sku, 'correlationId', \(cause.correlationID),
+                    'payload', json_build_object(
+                        'sku', l.sku, 'warehouse', l.warehouse, 'onHand', l.on_hand, 'reserved', l.reserved,
+                        'available', l.on_hand - l.reserved, 'changedAt', \(at)))::text
+            FROM (
+                -- gen_random_uuid() in the select list: evaluated once per row.
+                SELECT gen_random_uuid() AS id, b.sku, b.warehouse_code AS warehouse, sum(b.on_hand) AS on_hand, sum(b.reserved) AS reserved
+                FROM stock_buckets b JOIN (SELECT DISTINCT sku, warehouse FROM \(unescaped: stagingTable)) k
+                    ON k.sku = b.sku AND k.warehouse = b.warehouse_code
+                GROUP BY b.sku, b.warehouse_code ORDER BY b.sku, b.warehouse_code
+            ) l
+            """, logger: logger)
+    }
+
     private func isOpen(_ orderID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
         try await connection.query("SELECT state FROM orders WHERE id = \(orderID)", logger: logger).collect().first?.decode(String.self) == "open"
     }
