@@ -204,19 +204,7 @@ public struct BenchEnvironment: Sendable {
     }
 
     private static func findLocalEnv() -> String? {
-        var starts = [FileManager.default.currentDirectoryPath]
-        starts.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path)
-        for start in starts {
-            var directory = URL(fileURLWithPath: start).standardizedFileURL
-            while true {
-                let candidate = directory.appendingPathComponent(".dms/local.env").path
-                if FileManager.default.isReadableFile(atPath: candidate) { return candidate }
-                let parent = directory.deletingLastPathComponent()
-                if parent.path == directory.path { break }
-                directory = parent
-            }
-        }
-        return nil
+        findAbove(".dms/local.env")
     }
 
     private static func parseEnvFile(_ path: String) -> [String: String] {
@@ -235,6 +223,25 @@ public struct BenchEnvironment: Sendable {
         }
         return result
     }
+}
+
+/// The path of `relativePath` (a file) in the current directory or the nearest one above it, or
+/// else above the executable (for `.build/release/…` run from elsewhere): `.dms/local.env`, or a
+/// repository file such as `infra/demo/deals.sql`.
+public func findAbove(_ relativePath: String) -> String? {
+    var starts = [FileManager.default.currentDirectoryPath]
+    starts.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path)
+    for start in starts {
+        var directory = URL(fileURLWithPath: start).standardizedFileURL
+        while true {
+            let candidate = directory.appendingPathComponent(relativePath).path
+            if FileManager.default.isReadableFile(atPath: candidate) { return candidate }
+            let parent = directory.deletingLastPathComponent()
+            if parent.path == directory.path { break }
+            directory = parent
+        }
+    }
+    return nil
 }
 
 /// A TCP port on 127.0.0.1 that nobody listens on right now (for a service the benchmark starts).

@@ -1,0 +1,127 @@
+import AsyncHTTPClient
+import BenchmarkSupport
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceKit
+
+let logger = Logger(label: "journey-benchmark")
+/// The four services, in the order the journey reaches them.
+let serviceNames = ["ingest", "leads", "deals", "inventory"]
+/// `DMS_SERVICE_TOKEN` of the four services: every internal call carries it as a bearer token.
+let token = "bench-token"
+/// The connectors' secrets (ingest); the web form signs its body with `DMS_INGEST_SECRET_FORMS`.
+let secrets = [
+    "DMS_INGEST_SECRET_PBX": "bench-pbx", "DMS_INGEST_SECRET_MAIL": "bench-mail", "DMS_INGEST_SECRET_FORMS": "bench-forms",
+    "DMS_INGEST_CHAT_TOKEN": "bench-chat-token-0123456789",
+]
+
+/// Where a service started by the benchmark writes its output.
+func serviceLog(_ name: String) -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("journey-benchmark-\(name).log")
+}
+
+/// One of the services, started from the executable next to this one.
+final class ServiceRun: Sendable {
+    let name: String
+    let port: Int
+    let process: Process
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    init(_ name: String, port: Int, environment: [String: String]) throws {
+        self.name = name
+        self.port = port
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = directory.appendingPathComponent(name)
+        guard FileManager.default.isExecutableFile(atPath: process.executableURL!.path) else {
+            throw BenchmarkFailure.failed("no \(name) executable next to the benchmark: swift build -c release first")
+        }
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DMS_") }
+        env.merge(environment) { $1 }
+        process.environment = env
+        let log = serviceLog(name)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        self.process = process
+    }
+
+    /// Polls `/health/ready` until it answers 200; fails when the process exits or after `limit`.
+    func waitReady(_ http: HTTPClient, within limit: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            if let response = try? await http.execute(HTTPClientRequest(url: base + "/health/ready"), timeout: .seconds(2)),
+                response.status == .ok { return }
+            guard ContinuousClock.now < deadline, process.isRunning else {
+                throw BenchmarkFailure.failed("\(name) did not become ready; see \(serviceLog(name).path)")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// SIGTERM, then waits (polling: `waitUntilExit` would block a cooperative thread) up to 20 s;
+    /// SIGKILL if it is still running then.
+    func stop() async {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning {
+            warn("\(name) did not stop within 20 s of SIGTERM: killed")
+            kill(process.processIdentifier, SIGKILL)
+        }
+    }
+}
+
+// MARK: HTTP
+
+/// An answer: status, body and the `ETag` (the version a deal command expects in `If-Match`).
+struct Reply: Sendable {
+    var status: Int
+    var body: String
+    var etag: String?
+}
+
+/// One HTTP call with a JSON body (or none). Internal calls carry the bearer token; a connector's
+/// call (`authorized: false`) carries its own headers instead.
+func call(
+    _ http: HTTPClient, _ method: HTTPMethod, _ url: String, json body: String? = nil, headers: [(String, String)] = [],
+    authorized: Bool = true
+) async throws -> Reply {
+    var request = HTTPClientRequest(url: url)
+    request.method = method
+    if authorized { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    if let body {
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+    }
+    let response = try await http.execute(request, timeout: .seconds(60))
+    let bytes = try await response.body.collect(upTo: 1 << 24)
+    return Reply(status: Int(response.status.code), body: String(buffer: bytes), etag: response.headers.first(name: "ETag"))
+}
+
+extension Reply {
+    /// The reply itself when its status is `status`; otherwise a failure naming the call.
+    @discardableResult
+    func expect(_ status: Int, _ what: String) throws -> Reply {
+        guard self.status == status else { throw BenchmarkFailure.failed("\(what): \(self.status) \(body.prefix(400))") }
+        return self
+    }
+
+    /// The `ETag`, for the next command's `If-Match`.
+    func version(_ what: String) throws -> String {
+        guard let etag else { throw BenchmarkFailure.failed("\(what): no ETag in the answer") }
+        return etag
+    }
+}
+
+/// The `id` of a created resource (`{"id": …, …}`).
+func createdID(_ body: String) throws -> UUID {
+    struct Created: Decodable { var id: UUID }
+    return try JSONDecoder().decode(Created.self, from: Data(body.utf8)).id
+}

@@ -1,0 +1,314 @@
+import AsyncHTTPClient
+import BenchmarkSupport
+import Foundation
+import PostgresNIO
+import Storage
+
+// `swift build -c release && .build/release/journey-benchmark [--journeys N] [--concurrency N] [--help]`
+//
+// The whole sales journey across four services, as a customer and a manager drive it:
+//   inquiry posted to ingest (signed web form) → lead created in leads → lead assigned, started,
+//   qualified and converted (leads' HTTP API) → deal opened in deals from `LeadConverted` → the deal
+//   given 3 lines (stocked, manufactured, purchased) and a complete legal entity, moved to
+//   `contract`, buyer order placed → every line routed in inventory (`orders.routed_at`).
+// Starts `ingest`, `leads`, `deals` and `inventory` (the executables next to this one), each on a
+// fresh database of the local PostgreSQL and with a consumer group of its own on the local broker
+// (starting at the end of its topics), seeds deals and inventory with the demo data, and runs N
+// journeys, C at a time (each of C workers starts its next journey when the last one's order is
+// routed). Reports journeys per second, end-to-end latency (inquiry POST → `orders.routed_at`)
+// p50/p99/max, the latency of each hand-over between services, and the CPU used.
+// Every knob also reads a BENCH_* environment variable (a flag wins over the variable).
+
+struct Options {
+    var journeys = 300
+    var concurrency = 8
+    var warmUp = 8
+    /// Extra environment for a service (`--env deals:DMS_KAFKA_PROP_FETCH_WAIT_MAX_MS=100`), for tuning runs.
+    var extraEnvironment: [String: [String: String]] = [:]
+
+    static let help = """
+        journey-benchmark [--journeys N] [--concurrency N] [--warm-up N] [--env service:NAME=value]
+          --journeys N      journeys measured (BENCH_JOURNEYS, default 300)
+          --concurrency N   journeys in flight at once (BENCH_CONCURRENCY, default 8)
+          --warm-up N       journeys run first and not counted, once the consumer groups have joined (BENCH_WARM_UP, default 8)
+          --env s:NAME=v    extra environment for service s (ingest, leads, deals, inventory), for tuning runs
+        BENCH_LOG_LEVEL sets the services' log level (default warning; logs in $TMPDIR/journey-benchmark-<service>.log).
+        Needs the local PostgreSQL and broker (infra/run), the release build of the four services next to it,
+        and infra/demo/*.sql of the repository (run it from the repository).
+        """
+
+    init(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        func fromEnvironment(_ name: String, _ fallback: Int) throws -> Int {
+            guard let text = environment[name], !text.isEmpty else { return fallback }
+            guard let value = Int(text), value > 0 else { throw BenchmarkFailure.failed("\(name) must be a positive number, not \(text)") }
+            return value
+        }
+        journeys = try fromEnvironment("BENCH_JOURNEYS", journeys)
+        concurrency = try fromEnvironment("BENCH_CONCURRENCY", concurrency)
+        warmUp = try fromEnvironment("BENCH_WARM_UP", warmUp)
+        var rest = arguments[...]
+        while let flag = rest.popFirst() {
+            if flag == "--help" || flag == "-h" {
+                say(Self.help)
+                exit(0)
+            }
+            guard let text = rest.popFirst() else { throw BenchmarkFailure.failed("\(flag) needs a value\n\(Self.help)") }
+            if flag == "--env" {
+                guard let colon = text.firstIndex(of: ":"), let equals = text.firstIndex(of: "="), colon < equals else {
+                    throw BenchmarkFailure.failed("--env takes service:NAME=value\n\(Self.help)")
+                }
+                let service = String(text[..<colon])
+                extraEnvironment[service, default: [:]][String(text[text.index(after: colon)..<equals])] = String(text[text.index(after: equals)...])
+                continue
+            }
+            guard let value = Int(text), value > 0 else { throw BenchmarkFailure.failed("\(flag) needs a positive number\n\(Self.help)") }
+            switch flag {
+            case "--journeys": journeys = value
+            case "--concurrency": concurrency = value
+            case "--warm-up": warmUp = value
+            default: throw BenchmarkFailure.failed("unknown flag \(flag)\n\(Self.help)")
+            }
+        }
+        guard journeys <= Self.warmUpIndices.lowerBound else {
+            throw BenchmarkFailure.failed("at most \(grouped(Self.warmUpIndices.lowerBound)) journeys (each needs a phone number of its own)")
+        }
+    }
+
+    /// Journey numbers (phones, tax ids) of the warm-up; the measured journeys are 0..<N.
+    static let warmUpIndices = 9_000_000..<10_000_000
+}
+
+func run(_ options: Options) async throws {
+    let environment = try BenchEnvironment.load()
+    guard let dealsSeed = findAbove("infra/demo/deals.sql"), let inventorySeed = findAbove("infra/demo/inventory.sql") else {
+        throw BenchmarkFailure.failed("infra/demo/deals.sql and infra/demo/inventory.sql not found: run the benchmark from the repository")
+    }
+    let tag = randomTag()
+    let admin = PostgresClient(configuration: try PostgresClient.Configuration.fromURL(environment.adminDatabaseURL), backgroundLogger: logger)
+    let adminTask = Task { await admin.run() }
+    defer { adminTask.cancel() }
+    var components = URLComponents(string: environment.adminDatabaseURL)!
+    func url(_ database: String) -> String {
+        components.path = "/" + database
+        return components.string!
+    }
+    let http = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
+    var created: [String] = []
+    var started: [ServiceRun] = []
+    var failure: (any Error)?
+    do {
+        var urls: [String: String] = [:]
+        for service in serviceNames {
+            let database = "bench_\(service)_\(tag)"
+            try await admin.query("CREATE DATABASE \(unescaped: database)", logger: logger)
+            created.append(database)
+            urls[service] = url(database)
+        }
+        let common = [
+            "DMS_KAFKA_BROKERS": environment.brokers, "DMS_SERVICE_TOKEN": token,
+            "DMS_LOG_LEVEL": ProcessInfo.processInfo.environment["BENCH_LOG_LEVEL"] ?? "warning",
+            // A new group starts at the end of each topic: the events the shared topics already hold
+            // (the demo, other runs) would otherwise be replayed into the scratch databases while
+            // the clock runs. The warm-up waits until every group has its partitions.
+            "DMS_KAFKA_PROP_AUTO_OFFSET_RESET": "latest",
+        ]
+        var services: [String: ServiceRun] = [:]
+        for service in serviceNames {
+            let port = freePort()
+            var env = common
+            env["DMS_DATABASE_URL"] = urls[service]!
+            env["DMS_\(service.uppercased())_PORT"] = String(port)
+            env["DMS_CONSUMER_GROUP"] = "bench-\(service)-\(tag)"
+            if service == "ingest" { env.merge(secrets) { $1 } }
+            env.merge(options.extraEnvironment[service] ?? [:]) { $1 }
+            let process = try ServiceRun(service, port: port, environment: env)
+            started.append(process)
+            services[service] = process
+        }
+        try await measure(
+            options, environment: environment, databases: created, services: services, urls: urls, http: http,
+            seeds: (deals: dealsSeed, inventory: inventorySeed))
+    } catch {
+        failure = error
+    }
+    // In a task of its own: the clean-up runs to its end even when the run was cancelled (Ctrl-C).
+    let processes = started
+    let databases = created
+    await Task {
+        try? await http.shutdown()
+        await withTaskGroup(of: Void.self) { group in
+            for process in processes { group.addTask { await process.stop() } }
+        }
+        for name in databases { _ = try? await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger) }
+    }.value
+    if let failure { throw failure }
+}
+
+/// Applies a repository SQL file (several statements) to a database, one statement at a time.
+func applySQLFile(_ path: String, _ client: PostgresClient) async throws {
+    let sql = try String(contentsOfFile: path, encoding: .utf8)
+    try await client.withConnection { connection in
+        for statement in SQLScript.statements(sql) {
+            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+        }
+    }
+}
+
+/// "p50 …, p99 …, max … (n=…)" of latencies in milliseconds.
+func summary(_ values: [Double]) -> String {
+    let sorted = values.sorted()
+    return "p50 \(milliseconds(quantile(sorted, 0.5))), p99 \(milliseconds(quantile(sorted, 0.99))), "
+        + "max \(milliseconds(sorted.last ?? .nan)) (n=\(grouped(sorted.count)))"
+}
+
+func measure(
+    _ options: Options, environment: BenchEnvironment, databases: [String], services: [String: ServiceRun], urls: [String: String],
+    http: HTTPClient, seeds: (deals: String, inventory: String)
+) async throws {
+    for service in serviceNames { try await services[service]!.waitReady(http) }
+    func client(_ service: String) throws -> PostgresClient {
+        PostgresClient(configuration: try PostgresClient.Configuration.fromURL(urls[service]!), backgroundLogger: logger)
+    }
+    let leadsDB = try client("leads")
+    let dealsDB = try client("deals")
+    let inventoryDB = try client("inventory")
+    let clientTasks = [leadsDB, dealsDB, inventoryDB].map { db in Task { await db.run() } }
+    defer { clientTasks.forEach { $0.cancel() } }
+
+    // The demo's sales configuration and catalog (migrations ran when the services started), PMP-100
+    // stocked for every journey, and a department with a manager in leads (the deal takes both from
+    // the converted lead; `prom` has a head in the demo data of deals).
+    try await applySQLFile(seeds.deals, dealsDB)
+    try await applySQLFile(seeds.inventory, inventoryDB)
+    let inventory = services["inventory"]!.base
+    try await call(
+        http, .POST, inventory + "/v1/stock/movements",
+        json: #"{"kind":"receipt","sku":"PMP-100","warehouse":"MSK-1","quantity":1000000,"reason":"bench"}"#
+    ).expect(204, "POST /v1/stock/movements")
+    let leads = services["leads"]!.base
+    try await call(http, .POST, leads + "/v1/departments", json: #"{"code":"prom","name":"Prom"}"#).expect(201, "POST /v1/departments")
+    let manager = try createdID(
+        try await call(
+            http, .POST, leads + "/v1/staff",
+            json: #"{"name":"Bench Manager","email":"manager@bench.test","role":"manager","departmentCode":"prom"}"#
+        ).expect(201, "POST /v1/staff").body)
+
+    // What the journeys wait for, each looked up in its service's database every 20 ms.
+    let every = Duration.milliseconds(20)
+    let leadsSeen = Watch<String, LeadSeen>(
+        "the lead of the inquiry from", hint: "logs: \(serviceLog("ingest").path), \(serviceLog("leads").path)", every: every
+    ) { phones in
+        var found: [String: LeadSeen] = [:]
+        let rows = try await leadsDB.query("SELECT phone_e164, id, created_at FROM leads WHERE phone_e164 = ANY(\(phones))", logger: logger)
+        for try await (phone, id, created) in rows.decode((String, UUID, Date).self) { found[phone] = LeadSeen(id: id, createdAt: created) }
+        return found
+    }
+    let dealsSeen = Watch<UUID, DealSeen>(
+        "the deal opened from lead", hint: "logs: \(serviceLog("leads").path), \(serviceLog("deals").path)", every: every
+    ) { leadIDs in
+        var found: [UUID: DealSeen] = [:]
+        let rows = try await dealsDB.query("SELECT lead_id, id, version, created_at FROM deals WHERE lead_id = ANY(\(leadIDs))", logger: logger)
+        for try await (lead, id, version, created) in rows.decode((UUID, UUID, Int, Date).self) {
+            found[lead] = DealSeen(id: id, version: version, createdAt: created)
+        }
+        return found
+    }
+    let ordersRouted = Watch<UUID, Date>(
+        "the routed order of deal", hint: "logs: \(serviceLog("deals").path), \(serviceLog("inventory").path)", every: every
+    ) { dealIDs in
+        var found: [UUID: Date] = [:]
+        let rows = try await inventoryDB.query(
+            "SELECT deal_id, routed_at FROM orders WHERE deal_id = ANY(\(dealIDs)) AND routed_at IS NOT NULL", logger: logger)
+        for try await (deal, routed) in rows.decode((UUID, Date).self) { found[deal] = routed }
+        return found
+    }
+    let journey = Journey(
+        http: http, ingest: services["ingest"]!.base, leads: leads, deals: services["deals"]!.base, department: "prom", manager: manager,
+        leadsSeen: leadsSeen, dealsSeen: dealsSeen, ordersRouted: ordersRouted)
+
+    say("journey-benchmark — \(Machine.description)")
+    say("broker \(environment.brokers); databases \(databases.joined(separator: ", "))")
+
+    // Warm-up: each consumer group starts at the end of its topics once its partitions are
+    // assigned, so an event sent before that is never read. One journey at a time (5 s per
+    // hand-over) until one gets through, then a round that must complete, none of it counted.
+    let warmStart = ContinuousClock.now
+    var warmIndex = Options.warmUpIndices.lowerBound
+    var attempts = 0
+    while true {
+        attempts += 1
+        do {
+            _ = try await journey.run(warmIndex, limit: .seconds(5))
+            warmIndex += 1
+            break
+        } catch let notSeen as NotSeen {
+            warmIndex += 1
+            guard ContinuousClock.now - warmStart < .seconds(120) else {
+                throw BenchmarkFailure.failed("no warm-up journey got through in 2 minutes; the last: \(notSeen)")
+            }
+        }
+    }
+    let warmRound = Array(warmIndex..<min(warmIndex + options.warmUp, Options.warmUpIndices.upperBound))
+    _ = try await journey.run(warmRound, concurrency: options.concurrency, limit: .seconds(60))
+    say("warm-up: \(attempts) journey\(attempts == 1 ? "" : "s") one at a time until one got through, then \(warmRound.count) "
+        + "(\(format(ContinuousClock.now - warmStart)))")
+
+    // The measured journeys.
+    let cpu = CPUSnapshot.take()
+    let times = try await journey.run(Array(0..<options.journeys), concurrency: options.concurrency, limit: .seconds(120))
+    let usage = CPUSnapshot.take().since(cpu)
+    let first = times.map(\.started).min()!
+    let last = times.map(\.routedAt).max()!
+    let elapsed = max(0.001, last.timeIntervalSince(first))
+    say("\(grouped(times.count)) journeys, \(options.concurrency) in flight: \(rate(Double(times.count) / elapsed)) journeys/s "
+        + "(first inquiry posted → last order routed: \(fixed(elapsed, 1)) s)")
+    say("   end to end, inquiry POST → orders.routed_at: \(summary(times.map(\.endToEnd)))")
+    say("   inquiry POST → lead created (leads.created_at): \(summary(times.map(\.inquiryToLead)))")
+    say("   convert call → deal opened (deals.created_at): \(summary(times.map(\.convertToDeal)))")
+    say("   order call → order routed (orders.routed_at): \(summary(times.map(\.orderToRouted)))")
+    say("   the manager's calls: leads (assign, start, qualify, convert) \(summary(times.map(\.leadCommands)))")
+    say("                        deals (PATCH, stage, order) \(summary(times.map(\.dealCommands)))")
+    say("   cpu: \(usage)")
+}
+
+/// Runs the benchmark; Ctrl-C (or SIGTERM) cancels it, which still stops the services and drops
+/// the databases.
+func runFromCommandLine() async -> Int32 {
+    let options: Options
+    do {
+        options = try Options(Array(CommandLine.arguments.dropFirst()))
+    } catch {
+        warn("\(error)")
+        return 64
+    }
+    let work = Task { try await run(options) }
+    var sources: [any DispatchSourceSignal] = []
+    for signalNumber in [SIGINT, SIGTERM] {
+        signal(signalNumber, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+        source.setEventHandler {
+            warn("journey-benchmark: interrupted; stopping the services and dropping the databases")
+            work.cancel()
+        }
+        source.resume()
+        sources.append(source)
+    }
+    defer { sources.forEach { $0.cancel() } }
+    switch await work.result {
+    case .success:
+        return 0
+    case .failure(let failure as BenchmarkFailure):
+        warn(failure.description)
+        return failure.status
+    case .failure(let error as CancellationError):
+        warn("journey-benchmark: cancelled (\(error))")
+        return 130
+    case .failure(let error):
+        warn("\(error)")
+        return 1
+    }
+}
+
+exit(await runFromCommandLine())
