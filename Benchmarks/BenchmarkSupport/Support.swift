@@ -11,6 +11,52 @@ public struct BenchmarkFailure: Error, CustomStringConvertible {
     public static func failed(_ message: String) -> BenchmarkFailure { BenchmarkFailure(status: 1, description: message) }
 }
 
+/// Runs `work` as a benchmark's `main` does, and returns the status the process should exit with:
+/// 0 when it ends, a `BenchmarkFailure`'s own status, 130 when it ended in a `CancellationError`
+/// (Ctrl-C), 1 for any other error. Every failure goes to stderr, prefixed with `name`.
+///
+/// Ctrl-C (SIGINT) and SIGTERM cancel the work instead of ending the process, so that a benchmark
+/// can still stop the services it started and drop its scratch databases; that clean-up belongs in
+/// `withoutCancellation`, since most awaits in a cancelled task throw at once. `cleanUp` says what
+/// the clean-up does, in the line printed on the signal.
+public func runInterruptibly(
+    name: String, cleanUp: String = "cleaning up", _ work: @escaping @Sendable () async throws -> Void
+) async -> Int32 {
+    let task = Task { try await work() }
+    var sources: [any DispatchSourceSignal] = []
+    for signalNumber in [SIGINT, SIGTERM] {
+        signal(signalNumber, SIG_IGN)  // the default action would end the process before the clean-up
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+        source.setEventHandler {
+            warn("\(name): interrupted; \(cleanUp)")
+            task.cancel()
+        }
+        source.resume()
+        sources.append(source)
+    }
+    defer { sources.forEach { $0.cancel() } }
+    switch await task.result {
+    case .success:
+        return 0
+    case .failure(let failure as BenchmarkFailure):
+        warn("\(name): \(failure.description)")
+        return failure.status
+    case .failure(let error as CancellationError):
+        warn("\(name): cancelled (\(error))")
+        return 130
+    case .failure(let error):
+        warn("\(name): failed: \(String(reflecting: error))")
+        return 1
+    }
+}
+
+/// Runs `body` to its end even when the calling task has been cancelled (Ctrl-C under
+/// `runInterruptibly`): in a task of its own, which does not inherit the cancellation, awaited here.
+/// For clean-up (stopping services, dropping databases) that must not be cut short.
+public func withoutCancellation<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> T {
+    await Task { await body() }.value
+}
+
 public struct TimedOut: Error, CustomStringConvertible {
     public var what: String
     public var after: Duration
@@ -66,6 +112,12 @@ public func format(_ duration: Duration) -> String {
 
 public func milliseconds(_ value: Double) -> String {
     value >= 100 ? "\(fixed(value, 0)) ms" : "\(fixed(value, 1)) ms"
+}
+
+/// Milliseconds from `start` until now, for latencies measured on the benchmark's own clock.
+public func milliseconds(since start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
 }
 
 /// The q-quantile (0...1) of already sorted values, nearest rank.
@@ -225,6 +277,14 @@ public struct BenchEnvironment: Sendable {
     }
 }
 
+/// The URL of the scratch database `database` on the server of `adminURL` (the admin database's URL,
+/// `DMS_ADMIN_DATABASE_URL`): same host, user, password and options, another path.
+public func databaseURL(_ adminURL: String, database: String) -> String {
+    var components = URLComponents(string: adminURL)!
+    components.path = "/" + database
+    return components.string!
+}
+
 /// The path of `relativePath` (a file) in the current directory or the nearest one above it, or
 /// else above the executable (for `.build/release/…` run from elsewhere): `.dms/local.env`, or a
 /// repository file such as `infra/demo/deals.sql`.
@@ -255,4 +315,117 @@ public func freePort() -> Int {
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
     return Int(UInt16(bigEndian: address.sin_port))
+}
+
+// MARK: Options
+
+/// The positive whole number in the environment variable `name` (a `BENCH_*` knob), or `fallback`
+/// when the variable is unset or empty. Anything else fails, so that a mistyped knob never runs the
+/// benchmark with the default instead.
+public func positiveNumber(_ name: String, in environment: [String: String], default fallback: Int) throws -> Int {
+    guard let text = environment[name], !text.isEmpty else { return fallback }
+    guard let value = Int(text), value > 0 else { throw BenchmarkFailure.failed("\(name) must be a positive number, not \(text)") }
+    return value
+}
+
+/// The value of an `--env service:NAME=value` flag (extra environment for one of the services a
+/// benchmark starts, for tuning runs), or nil when it does not have that form.
+public func serviceSetting(_ text: String) -> (service: String, name: String, value: String)? {
+    guard let colon = text.firstIndex(of: ":"), let equals = text.firstIndex(of: "="), colon < equals else { return nil }
+    return (String(text[..<colon]), String(text[text.index(after: colon)..<equals]), String(text[text.index(after: equals)...]))
+}
+
+// MARK: Services
+
+/// One of our service executables (`ingest`, `leads`, `deals`, `inventory`, …) run as a process by a
+/// benchmark, started from the folder of the benchmark's own executable (the release build puts them
+/// side by side), so that what is measured is the service as it is deployed.
+///
+/// It gets the benchmark's environment without any `DMS_*` variable (the caller's shell may hold the
+/// local suite's settings, which must not leak into a scratch run), with `environment` merged over
+/// it; its output goes to `$TMPDIR/<benchmark>-<service>.log` (`logFile(benchmark:service:)`).
+///
+/// Sendable without `@unchecked`: every stored property is a `let` of a Sendable type (`Process`
+/// is declared Sendable by swift-corelibs-foundation); after the start only `isRunning` and
+/// `processIdentifier` are read.
+public final class ServiceRun: Sendable {
+    /// The executable's name, e.g. `leads`.
+    public let name: String
+    /// The HTTP port the caller gave the service (through its `DMS_<SERVICE>_PORT` variable).
+    public let port: Int
+    /// The running process: for `isRunning`, or a signal of the caller's own (SIGSTOP/SIGCONT).
+    public let process: Process
+    /// Where its standard output and error go.
+    public let log: URL
+
+    /// `http://127.0.0.1:<port>`.
+    public var base: String { "http://127.0.0.1:\(port)" }
+
+    /// Where the service `service` started by the benchmark `benchmark` writes its output:
+    /// `$TMPDIR/<benchmark>-<service>.log` (named in failures and in docs/benchmarks.md).
+    public static func logFile(benchmark: String, service: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("\(benchmark)-\(service).log")
+    }
+
+    /// Starts the executable `name` next to the benchmark's; fails when there is none (the release
+    /// build was not made) or it cannot be started. `benchmark` names the log file.
+    public init(_ name: String, port: Int, environment: [String: String], benchmark: String) throws {
+        self.name = name
+        self.port = port
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = directory.appendingPathComponent(name)
+        guard FileManager.default.isExecutableFile(atPath: process.executableURL!.path) else {
+            throw BenchmarkFailure.failed("no \(name) executable next to the benchmark: swift build -c release first")
+        }
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DMS_") }
+        env.merge(environment) { $1 }
+        process.environment = env
+        let log = Self.logFile(benchmark: benchmark, service: name)
+        self.log = log
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        self.process = process
+    }
+
+    /// Asks `isReady` (e.g. `GET /health/ready` answered 200) every 200 ms until it says yes; fails,
+    /// naming the log, when the process exits first or `limit` passes.
+    public func waitReady(within limit: Duration = .seconds(60), _ isReady: () async -> Bool) async throws {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            if await isReady() { return }
+            guard ContinuousClock.now < deadline, process.isRunning else {
+                throw BenchmarkFailure.failed("\(name) did not become ready; see \(log.path)")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// SIGTERM (the service's graceful stop), then waits up to `limit` for the exit; SIGKILL if it is
+    /// still running then, and a short wait for that. Also sends SIGCONT, in case the caller stopped
+    /// the process (SIGSTOP) and was interrupted before resuming it. Polls, since `waitUntilExit`
+    /// would block a cooperative thread; runs to its end even in a cancelled task (a clean-up after
+    /// Ctrl-C).
+    public func stop(within limit: Duration = .seconds(20)) async {
+        await withoutCancellation { [self] in
+            if process.isRunning {
+                kill(process.processIdentifier, SIGTERM)
+                kill(process.processIdentifier, SIGCONT)
+            }
+            if await exited(within: limit) { return }
+            warn("\(name) did not stop within \(format(limit)) of SIGTERM: killed")
+            kill(process.processIdentifier, SIGKILL)
+            _ = await exited(within: .seconds(5))
+        }
+    }
+
+    /// Whether the process has exited, polling every 50 ms for up to `limit`.
+    private func exited(within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        return !process.isRunning
+    }
 }

@@ -40,12 +40,6 @@ struct Options {
     }
 }
 
-
-func milliseconds(since start: ContinuousClock.Instant) -> Double {
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-}
-
 /// The deal id in a deal view (`{"deal": {"id": …}, …}`).
 func dealID(_ body: String) throws -> String {
     struct View: Decodable { var deal: Deal; struct Deal: Decodable { var id: UUID } }
@@ -73,13 +67,9 @@ func request(_ http: HTTPClient, _ method: HTTPMethod, _ url: String, _ body: St
     return (Int(response.status.code), String(buffer: bytes))
 }
 
-func measure(_ options: Options, environment: BenchEnvironment, dealsURL: String, port: Int, http: HTTPClient, db: PostgresClient) async throws {
-    let base = "http://127.0.0.1:\(port)"
-    let deadline = ContinuousClock.now + .seconds(60)
-    while (try? await request(http, .GET, base + "/health/ready").0) != 200 {
-        guard ContinuousClock.now < deadline else { throw BenchmarkFailure.failed("deals did not become ready") }
-        try await Task.sleep(for: .milliseconds(200))
-    }
+func measure(_ options: Options, environment: BenchEnvironment, deals: ServiceRun, http: HTTPClient, db: PostgresClient) async throws {
+    let base = deals.base
+    try await deals.waitReady { (try? await request(http, .GET, base + "/health/ready").0) == 200 }
     try await db.query("INSERT INTO certification_required_types VALUES ('climatic') ON CONFLICT DO NOTHING", logger: logger)
     say("deals-benchmark — \(Machine.description)")
 
@@ -183,49 +173,38 @@ func run(_ options: Options) async throws {
     let adminTask = Task { await admin.run() }
     defer { adminTask.cancel() }
     try await admin.query("CREATE DATABASE \(unescaped: name)", logger: logger)
-    var components = URLComponents(string: environment.adminDatabaseURL)!
-    components.path = "/" + name
-    let url = components.string!
+    let url = databaseURL(environment.adminDatabaseURL, database: name)
     let port = freePort()
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("deals")
-    var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DMS_") }
-    env.merge([
-        "DMS_DATABASE_URL": url, "DMS_DEALS_PORT": String(port), "DMS_KAFKA_BROKERS": environment.brokers, "DMS_SERVICE_TOKEN": token,
-        "DMS_LOG_LEVEL": "warning", "DMS_CONSUMER_GROUP": "bench-deals-\(randomTag())",
-    ]) { $1 }
-    process.environment = env
-    let log = FileManager.default.temporaryDirectory.appendingPathComponent("deals-benchmark-deals.log")
-    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-    let handle = try FileHandle(forWritingTo: log)
-    process.standardOutput = handle
-    process.standardError = handle
-    try process.run()
     let http = HTTPClient(eventLoopGroupProvider: .singleton)
-    let db = PostgresClient(configuration: try PostgresClient.Configuration.fromURL(url), backgroundLogger: logger)
-    let dbTask = Task { await db.run() }
+    var deals: ServiceRun?
+    var dbTask: Task<Void, Never>?
     var failure: (any Error)?
     do {
-        try await measure(options, environment: environment, dealsURL: url, port: port, http: http, db: db)
+        let service = try ServiceRun(
+            "deals", port: port,
+            environment: [
+                "DMS_DATABASE_URL": url, "DMS_DEALS_PORT": String(port), "DMS_KAFKA_BROKERS": environment.brokers, "DMS_SERVICE_TOKEN": token,
+                "DMS_LOG_LEVEL": "warning", "DMS_CONSUMER_GROUP": "bench-deals-\(randomTag())",
+            ],
+            benchmark: "deals-benchmark")
+        deals = service
+        let db = PostgresClient(configuration: try PostgresClient.Configuration.fromURL(url), backgroundLogger: logger)
+        dbTask = Task { await db.run() }
+        try await measure(options, environment: environment, deals: service, http: http, db: db)
     } catch {
         failure = error
     }
-    dbTask.cancel()
-    try? await http.shutdown()
-    kill(process.processIdentifier, SIGTERM)
-    let stopBy = ContinuousClock.now + .seconds(20)
-    while process.isRunning && ContinuousClock.now < stopBy { try? await Task.sleep(for: .milliseconds(50)) }
-    _ = try? await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger)
+    dbTask?.cancel()
+    // Runs to its end even when the run was cancelled (Ctrl-C).
+    let service = deals
+    await withoutCancellation {
+        try? await http.shutdown()
+        await service?.stop()
+        _ = try? await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger)
+    }
     if let failure { throw failure }
 }
 
-do {
+exit(await runInterruptibly(name: "deals-benchmark", cleanUp: "stopping deals and dropping the database") {
     try await run(try Options(Array(CommandLine.arguments.dropFirst())))
-    exit(0)
-} catch let failure as BenchmarkFailure {
-    warn(failure.description)
-    exit(failure.status)
-} catch {
-    warn("\(error)")
-    exit(1)
-}
+})

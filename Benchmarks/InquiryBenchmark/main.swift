@@ -49,11 +49,8 @@ struct Options {
             case "--step-seconds": stepSeconds = Int(try value()) ?? stepSeconds
             case "--env":
                 let text = try value()
-                guard let colon = text.firstIndex(of: ":"), let equals = text.firstIndex(of: "=") else {
-                    throw BenchmarkFailure.failed("--env takes service:NAME=value\n\(Self.help)")
-                }
-                let service = String(text[..<colon])
-                extraEnvironment[service, default: [:]][String(text[text.index(after: colon)..<equals])] = String(text[text.index(after: equals)...])
+                guard let setting = serviceSetting(text) else { throw BenchmarkFailure.failed("--env takes service:NAME=value\n\(Self.help)") }
+                extraEnvironment[setting.service, default: [:]][setting.name] = setting.value
             case "--help", "-h":
                 say(Self.help)
                 exit(0)
@@ -68,43 +65,6 @@ let secrets = [
     "DMS_INGEST_SECRET_PBX": "bench-pbx", "DMS_INGEST_SECRET_MAIL": "bench-mail", "DMS_INGEST_SECRET_FORMS": "bench-forms",
     "DMS_INGEST_CHAT_TOKEN": "bench-chat-token-0123456789",
 ]
-
-/// One of the services, started from the executable next to this one.
-final class ServiceRun: Sendable {
-    let name: String
-    let port: Int
-    let process: Process
-
-    init(_ name: String, port: Int, environment: [String: String]) throws {
-        self.name = name
-        self.port = port
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let process = Process()
-        process.executableURL = directory.appendingPathComponent(name)
-        guard FileManager.default.isExecutableFile(atPath: process.executableURL!.path) else {
-            throw BenchmarkFailure.failed("no \(name) executable next to the benchmark: swift build -c release first")
-        }
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DMS_") }
-        env.merge(environment) { $1 }
-        env.merge(secrets) { $1 }
-        process.environment = env
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("inquiry-benchmark-\(name).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        self.process = process
-    }
-
-    /// SIGTERM, then waits (polling: `waitUntilExit` would block a cooperative thread) up to 20 s.
-    func stop() async {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        let deadline = ContinuousClock.now + .seconds(20)
-        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-    }
-}
-
 
 /// What one phase measured.
 struct Phase {
@@ -187,36 +147,43 @@ func run(_ options: Options) async throws {
     let adminTask = Task { await admin.run() }
     defer { adminTask.cancel() }
     for name in databases.values { try await admin.query("CREATE DATABASE \(unescaped: name)", logger: logger) }
-    var components = URLComponents(string: environment.adminDatabaseURL)!
-    func url(_ database: String) -> String {
-        components.path = "/" + database
-        return components.string!
-    }
+    func url(_ database: String) -> String { databaseURL(environment.adminDatabaseURL, database: database) }
     let ingestPort = freePort()
     let leadsPort = freePort()
     let common = ["DMS_KAFKA_BROKERS": environment.brokers, "DMS_SERVICE_TOKEN": "bench-token", "DMS_LOG_LEVEL": ProcessInfo.processInfo.environment["BENCH_LOG_LEVEL"] ?? "warning"]
-    let ingest = try ServiceRun("ingest", port: ingestPort, environment: common.merging(
-        ["DMS_DATABASE_URL": url(databases["ingest"]!), "DMS_INGEST_PORT": String(ingestPort)]) { $1 }
-            .merging(options.extraEnvironment["ingest"] ?? [:]) { $1 })
-    let leads = try ServiceRun("leads", port: leadsPort, environment: common.merging(
-        ["DMS_DATABASE_URL": url(databases["leads"]!), "DMS_LEADS_PORT": String(leadsPort)]) { $1 }
-            .merging(options.extraEnvironment["leads"] ?? [:]) { $1 })
     let http = HTTPClient(
         eventLoopGroupProvider: .singleton,
         configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
-    let leadsDB = PostgresClient(configuration: try PostgresClient.Configuration.fromURL(url(databases["leads"]!)), backgroundLogger: logger)
-    let leadsDBTask = Task { await leadsDB.run() }
+    var started: [ServiceRun] = []
+    var leadsDBTask: Task<Void, Never>?
     var failure: (any Error)?
     do {
+        // The common set, the service's database and port, its --env extras, then the connectors'
+        // secrets (only ingest reads them).
+        func start(_ service: String, port: Int) throws -> ServiceRun {
+            let env = common.merging(["DMS_DATABASE_URL": url(databases[service]!), "DMS_\(service.uppercased())_PORT": String(port)]) { $1 }
+                .merging(options.extraEnvironment[service] ?? [:]) { $1 }.merging(secrets) { $1 }
+            let process = try ServiceRun(service, port: port, environment: env, benchmark: "inquiry-benchmark")
+            started.append(process)
+            return process
+        }
+        let ingest = try start("ingest", port: ingestPort)
+        let leads = try start("leads", port: leadsPort)
+        let leadsDB = PostgresClient(configuration: try PostgresClient.Configuration.fromURL(url(databases["leads"]!)), backgroundLogger: logger)
+        leadsDBTask = Task { await leadsDB.run() }
         try await measure(options, environment: environment, databases: databases, http: http, ingest: ingest, leads: leads, leadsDB: leadsDB)
     } catch {
         failure = error
     }
-    leadsDBTask.cancel()
-    try? await http.shutdown()
-    await ingest.stop()
-    await leads.stop()
-    for name in databases.values { _ = try? await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger) }
+    leadsDBTask?.cancel()
+    // Runs to its end even when the run was cancelled (Ctrl-C).
+    let processes = started
+    let names = Array(databases.values)
+    await withoutCancellation {
+        try? await http.shutdown()
+        for process in processes { await process.stop() }
+        for name in names { _ = try? await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger) }
+    }
     if let failure { throw failure }
 }
 
@@ -226,15 +193,8 @@ func measure(
 ) async throws {
     let ingestPort = ingest.port
     for service in [ingest, leads] {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while true {
-            if let response = try? await http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(service.port)/health/ready"), timeout: .seconds(2)),
-                response.status == .ok { break }
-            guard ContinuousClock.now < deadline, service.process.isRunning else {
-                throw BenchmarkFailure.failed(
-                    "\(service.name) did not become ready; see \(FileManager.default.temporaryDirectory.path)/inquiry-benchmark-\(service.name).log")
-            }
-            try await Task.sleep(for: .milliseconds(200))
+        try await service.waitReady {
+            (try? await http.execute(HTTPClientRequest(url: service.base + "/health/ready"), timeout: .seconds(2)))?.status == .ok
         }
     }
     say("inquiry-benchmark — \(Machine.description)")
@@ -293,13 +253,6 @@ func lastCreated(_ phase: Phase, _ leads: PostgresClient) async throws -> Date? 
     return nil
 }
 
-do {
+exit(await runInterruptibly(name: "inquiry-benchmark", cleanUp: "stopping the services and dropping the databases") {
     try await run(try Options(Array(CommandLine.arguments.dropFirst())))
-    exit(0)
-} catch let failure as BenchmarkFailure {
-    warn(failure.description)
-    exit(failure.status)
-} catch {
-    warn("\(error)")
-    exit(1)
-}
+})

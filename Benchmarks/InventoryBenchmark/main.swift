@@ -26,7 +26,7 @@ import PostgresNIO
 let logger = Logger(label: "inventory-benchmark")
 let token = "bench-token"
 /// Where the inventory process writes its log (named in failures).
-let serviceLog = FileManager.default.temporaryDirectory.appendingPathComponent("inventory-benchmark-inventory.log")
+let serviceLog = ServiceRun.logFile(benchmark: "inventory-benchmark", service: "inventory")
 
 struct Options {
     var importRows = 20_000
@@ -46,16 +46,11 @@ struct Options {
         """
 
     init(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        func fromEnvironment(_ name: String, _ fallback: Int) throws -> Int {
-            guard let text = environment[name], !text.isEmpty else { return fallback }
-            guard let value = Int(text), value > 0 else { throw BenchmarkFailure.failed("\(name) must be a positive number, not \(text)") }
-            return value
-        }
-        importRows = try fromEnvironment("BENCH_IMPORT_ROWS", importRows)
-        orders = try fromEnvironment("BENCH_ORDERS", orders)
-        rate = try fromEnvironment("BENCH_RATE", rate)
-        contentionOrders = try fromEnvironment("BENCH_CONTENTION_ORDERS", contentionOrders)
-        contentionStock = try fromEnvironment("BENCH_CONTENTION_STOCK", contentionStock)
+        importRows = try positiveNumber("BENCH_IMPORT_ROWS", in: environment, default: importRows)
+        orders = try positiveNumber("BENCH_ORDERS", in: environment, default: orders)
+        rate = try positiveNumber("BENCH_RATE", in: environment, default: rate)
+        contentionOrders = try positiveNumber("BENCH_CONTENTION_ORDERS", in: environment, default: contentionOrders)
+        contentionStock = try positiveNumber("BENCH_CONTENTION_STOCK", in: environment, default: contentionStock)
         var rest = arguments[...]
         while let flag = rest.popFirst() {
             if flag == "--help" || flag == "-h" {
@@ -78,11 +73,6 @@ struct Options {
 }
 
 // MARK: Helpers
-
-func milliseconds(since start: ContinuousClock.Instant) -> Double {
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-}
 
 /// "p50 …, p99 …, max … (n=…)" of latencies in milliseconds.
 func summary(_ values: [Double]) -> String {
@@ -218,13 +208,9 @@ func stockCSV(_ skus: [String]) -> (csv: String, rows: Int) {
 
 // MARK: The run
 
-func measure(_ options: Options, port: Int, http: HTTPClient, db: PostgresClient, producer: KafkaProducer) async throws {
-    let base = "http://127.0.0.1:\(port)"
-    let deadline = ContinuousClock.now + .seconds(60)
-    while (try? await request(http, .GET, base + "/health/ready").0) != 200 {
-        guard ContinuousClock.now < deadline else { throw BenchmarkFailure.failed("inventory did not become ready (log: \(serviceLog.path))") }
-        try await Task.sleep(for: .milliseconds(200))
-    }
+func measure(_ options: Options, inventory: ServiceRun, http: HTTPClient, db: PostgresClient, producer: KafkaProducer) async throws {
+    let base = inventory.base
+    try await inventory.waitReady { (try? await request(http, .GET, base + "/health/ready").0) == 200 }
     // The migrations create no warehouses (the demo seed does): the two of the demo.
     try await db.query(
         "INSERT INTO warehouses (code, name) VALUES ('MSK-1', 'Bench Moscow'), ('EKB-1', 'Bench Yekaterinburg') ON CONFLICT (code) DO NOTHING",
@@ -396,66 +382,52 @@ func measure(_ options: Options, port: Int, http: HTTPClient, db: PostgresClient
 func run(_ options: Options) async throws {
     let environment = try BenchEnvironment.load()
     let name = "bench_inventory_\(randomTag())"
-    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("inventory")
-    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-        throw BenchmarkFailure.failed("no inventory executable next to the benchmark: swift build -c release first")
-    }
     let admin = PostgresClient(configuration: try PostgresClient.Configuration.fromURL(environment.adminDatabaseURL), backgroundLogger: logger)
     let adminTask = Task { await admin.run() }
     defer { adminTask.cancel() }
     try await admin.query("CREATE DATABASE \(unescaped: name)", logger: logger)
-    var components = URLComponents(string: environment.adminDatabaseURL)!
-    components.path = "/" + name
-    let url = components.string!
+    let url = databaseURL(environment.adminDatabaseURL, database: name)
     let port = freePort()
-    let process = Process()
-    process.executableURL = executable
-    var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DMS_") }
-    env.merge([
-        "DMS_DATABASE_URL": url, "DMS_INVENTORY_PORT": String(port), "DMS_KAFKA_BROKERS": environment.brokers, "DMS_SERVICE_TOKEN": token,
-        "DMS_LOG_LEVEL": ProcessInfo.processInfo.environment["BENCH_LOG_LEVEL"] ?? "warning",
-        "DMS_CONSUMER_GROUP": "bench-inventory-\(randomTag())",
-        // A new group starts at the end of the deals topic: the orders it already holds (other runs,
-        // the demo) name products this database does not know, and would only be dead-lettered.
-        "DMS_KAFKA_PROP_AUTO_OFFSET_RESET": "latest",
-    ]) { $1 }
-    process.environment = env
-    _ = FileManager.default.createFile(atPath: serviceLog.path, contents: nil)
-    let handle = try FileHandle(forWritingTo: serviceLog)
-    process.standardOutput = handle
-    process.standardError = handle
-    try process.run()
     let http = HTTPClient(eventLoopGroupProvider: .singleton)
-    let db = PostgresClient(configuration: try PostgresClient.Configuration.fromURL(url), backgroundLogger: logger)
-    let dbTask = Task { await db.run() }
+    var inventory: ServiceRun?
+    var dbTask: Task<Void, Never>?
     var failure: (any Error)?
     do {
+        let service = try ServiceRun(
+            "inventory", port: port,
+            environment: [
+                "DMS_DATABASE_URL": url, "DMS_INVENTORY_PORT": String(port), "DMS_KAFKA_BROKERS": environment.brokers, "DMS_SERVICE_TOKEN": token,
+                "DMS_LOG_LEVEL": ProcessInfo.processInfo.environment["BENCH_LOG_LEVEL"] ?? "warning",
+                "DMS_CONSUMER_GROUP": "bench-inventory-\(randomTag())",
+                // A new group starts at the end of the deals topic: the orders it already holds (other runs,
+                // the demo) name products this database does not know, and would only be dead-lettered.
+                "DMS_KAFKA_PROP_AUTO_OFFSET_RESET": "latest",
+            ],
+            benchmark: "inventory-benchmark")
+        inventory = service
+        let db = PostgresClient(configuration: try PostgresClient.Configuration.fromURL(url), backgroundLogger: logger)
+        dbTask = Task { await db.run() }
         let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: environment.brokers), logger: logger)
         do {
-            try await measure(options, port: port, http: http, db: db, producer: producer)
+            try await measure(options, inventory: service, http: http, db: db, producer: producer)
         } catch {
             failure = error
         }
-        await producer.shutdown()
+        await withoutCancellation { await producer.shutdown() }
     } catch {
         failure = error
     }
-    dbTask.cancel()
-    try? await http.shutdown()
-    kill(process.processIdentifier, SIGTERM)
-    let stopBy = ContinuousClock.now + .seconds(20)
-    while process.isRunning && ContinuousClock.now < stopBy { try? await Task.sleep(for: .milliseconds(50)) }
-    _ = try? await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger)
+    dbTask?.cancel()
+    // Runs to its end even when the run was cancelled (Ctrl-C).
+    let service = inventory
+    await withoutCancellation {
+        try? await http.shutdown()
+        await service?.stop()
+        _ = try? await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger)
+    }
     if let failure { throw failure }
 }
 
-do {
+exit(await runInterruptibly(name: "inventory-benchmark", cleanUp: "stopping inventory and dropping the database") {
     try await run(try Options(Array(CommandLine.arguments.dropFirst())))
-    exit(0)
-} catch let failure as BenchmarkFailure {
-    warn(failure.description)
-    exit(failure.status)
-} catch {
-    warn("\(error)")
-    exit(1)
-}
+})

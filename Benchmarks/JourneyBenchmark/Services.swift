@@ -17,63 +17,15 @@ let secrets = [
     "DMS_INGEST_CHAT_TOKEN": "bench-chat-token-0123456789",
 ]
 
-/// Where a service started by the benchmark writes its output.
+/// Where a service started by the benchmark writes its output: `$TMPDIR/journey-benchmark-<service>.log`.
 func serviceLog(_ name: String) -> URL {
-    FileManager.default.temporaryDirectory.appendingPathComponent("journey-benchmark-\(name).log")
+    ServiceRun.logFile(benchmark: "journey-benchmark", service: name)
 }
 
-/// One of the services, started from the executable next to this one.
-final class ServiceRun: Sendable {
-    let name: String
-    let port: Int
-    let process: Process
-
-    var base: String { "http://127.0.0.1:\(port)" }
-
-    init(_ name: String, port: Int, environment: [String: String]) throws {
-        self.name = name
-        self.port = port
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let process = Process()
-        process.executableURL = directory.appendingPathComponent(name)
-        guard FileManager.default.isExecutableFile(atPath: process.executableURL!.path) else {
-            throw BenchmarkFailure.failed("no \(name) executable next to the benchmark: swift build -c release first")
-        }
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DMS_") }
-        env.merge(environment) { $1 }
-        process.environment = env
-        let log = serviceLog(name)
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        self.process = process
-    }
-
-    /// Polls `/health/ready` until it answers 200; fails when the process exits or after `limit`.
-    func waitReady(_ http: HTTPClient, within limit: Duration = .seconds(60)) async throws {
-        let deadline = ContinuousClock.now + limit
-        while true {
-            if let response = try? await http.execute(HTTPClientRequest(url: base + "/health/ready"), timeout: .seconds(2)),
-                response.status == .ok { return }
-            guard ContinuousClock.now < deadline, process.isRunning else {
-                throw BenchmarkFailure.failed("\(name) did not become ready; see \(serviceLog(name).path)")
-            }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-    }
-
-    /// SIGTERM, then waits (polling: `waitUntilExit` would block a cooperative thread) up to 20 s;
-    /// SIGKILL if it is still running then.
-    func stop() async {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        let deadline = ContinuousClock.now + .seconds(20)
-        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning {
-            warn("\(name) did not stop within 20 s of SIGTERM: killed")
-            kill(process.processIdentifier, SIGKILL)
-        }
+extension ServiceRun {
+    /// Polls `/health/ready` until it answers 200; fails when the process exits or after a minute.
+    func waitReady(_ http: HTTPClient) async throws {
+        try await waitReady { (try? await http.execute(HTTPClientRequest(url: base + "/health/ready"), timeout: .seconds(2)))?.status == .ok }
     }
 }
 

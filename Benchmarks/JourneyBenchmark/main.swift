@@ -38,14 +38,9 @@ struct Options {
         """
 
     init(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        func fromEnvironment(_ name: String, _ fallback: Int) throws -> Int {
-            guard let text = environment[name], !text.isEmpty else { return fallback }
-            guard let value = Int(text), value > 0 else { throw BenchmarkFailure.failed("\(name) must be a positive number, not \(text)") }
-            return value
-        }
-        journeys = try fromEnvironment("BENCH_JOURNEYS", journeys)
-        concurrency = try fromEnvironment("BENCH_CONCURRENCY", concurrency)
-        warmUp = try fromEnvironment("BENCH_WARM_UP", warmUp)
+        journeys = try positiveNumber("BENCH_JOURNEYS", in: environment, default: journeys)
+        concurrency = try positiveNumber("BENCH_CONCURRENCY", in: environment, default: concurrency)
+        warmUp = try positiveNumber("BENCH_WARM_UP", in: environment, default: warmUp)
         var rest = arguments[...]
         while let flag = rest.popFirst() {
             if flag == "--help" || flag == "-h" {
@@ -54,11 +49,8 @@ struct Options {
             }
             guard let text = rest.popFirst() else { throw BenchmarkFailure.failed("\(flag) needs a value\n\(Self.help)") }
             if flag == "--env" {
-                guard let colon = text.firstIndex(of: ":"), let equals = text.firstIndex(of: "="), colon < equals else {
-                    throw BenchmarkFailure.failed("--env takes service:NAME=value\n\(Self.help)")
-                }
-                let service = String(text[..<colon])
-                extraEnvironment[service, default: [:]][String(text[text.index(after: colon)..<equals])] = String(text[text.index(after: equals)...])
+                guard let setting = serviceSetting(text) else { throw BenchmarkFailure.failed("--env takes service:NAME=value\n\(Self.help)") }
+                extraEnvironment[setting.service, default: [:]][setting.name] = setting.value
                 continue
             }
             guard let value = Int(text), value > 0 else { throw BenchmarkFailure.failed("\(flag) needs a positive number\n\(Self.help)") }
@@ -87,11 +79,6 @@ func run(_ options: Options) async throws {
     let admin = PostgresClient(configuration: try PostgresClient.Configuration.fromURL(environment.adminDatabaseURL), backgroundLogger: logger)
     let adminTask = Task { await admin.run() }
     defer { adminTask.cancel() }
-    var components = URLComponents(string: environment.adminDatabaseURL)!
-    func url(_ database: String) -> String {
-        components.path = "/" + database
-        return components.string!
-    }
     let http = HTTPClient(
         eventLoopGroupProvider: .singleton,
         configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
@@ -104,7 +91,7 @@ func run(_ options: Options) async throws {
             let database = "bench_\(service)_\(tag)"
             try await admin.query("CREATE DATABASE \(unescaped: database)", logger: logger)
             created.append(database)
-            urls[service] = url(database)
+            urls[service] = databaseURL(environment.adminDatabaseURL, database: database)
         }
         let common = [
             "DMS_KAFKA_BROKERS": environment.brokers, "DMS_SERVICE_TOKEN": token,
@@ -123,7 +110,7 @@ func run(_ options: Options) async throws {
             env["DMS_CONSUMER_GROUP"] = "bench-\(service)-\(tag)"
             if service == "ingest" { env.merge(secrets) { $1 } }
             env.merge(options.extraEnvironment[service] ?? [:]) { $1 }
-            let process = try ServiceRun(service, port: port, environment: env)
+            let process = try ServiceRun(service, port: port, environment: env, benchmark: "journey-benchmark")
             started.append(process)
             services[service] = process
         }
@@ -133,16 +120,16 @@ func run(_ options: Options) async throws {
     } catch {
         failure = error
     }
-    // In a task of its own: the clean-up runs to its end even when the run was cancelled (Ctrl-C).
+    // Runs to its end even when the run was cancelled (Ctrl-C).
     let processes = started
     let databases = created
-    await Task {
+    await withoutCancellation {
         try? await http.shutdown()
         await withTaskGroup(of: Void.self) { group in
             for process in processes { group.addTask { await process.stop() } }
         }
         for name in databases { _ = try? await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger) }
-    }.value
+    }
     if let failure { throw failure }
 }
 
@@ -283,31 +270,8 @@ func runFromCommandLine() async -> Int32 {
         warn("\(error)")
         return 64
     }
-    let work = Task { try await run(options) }
-    var sources: [any DispatchSourceSignal] = []
-    for signalNumber in [SIGINT, SIGTERM] {
-        signal(signalNumber, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-        source.setEventHandler {
-            warn("journey-benchmark: interrupted; stopping the services and dropping the databases")
-            work.cancel()
-        }
-        source.resume()
-        sources.append(source)
-    }
-    defer { sources.forEach { $0.cancel() } }
-    switch await work.result {
-    case .success:
-        return 0
-    case .failure(let failure as BenchmarkFailure):
-        warn(failure.description)
-        return failure.status
-    case .failure(let error as CancellationError):
-        warn("journey-benchmark: cancelled (\(error))")
-        return 130
-    case .failure(let error):
-        warn("\(error)")
-        return 1
+    return await runInterruptibly(name: "journey-benchmark", cleanUp: "stopping the services and dropping the databases") {
+        try await run(options)
     }
 }
 

@@ -34,34 +34,8 @@ enum Benchmark {
             return 2
         }
 
-        let work = Task { try await run(settings, environment) }
         // Ctrl-C cancels the run, which still stops the pipeline and drops the database.
-        var sources: [any DispatchSourceSignal] = []
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                warn("messaging-benchmark: interrupted; cleaning up")
-                work.cancel()
-            }
-            source.resume()
-            sources.append(source)
-        }
-        defer { sources.forEach { $0.cancel() } }
-
-        switch await work.result {
-        case .success:
-            return 0
-        case .failure(let error as BenchmarkFailure):
-            warn("messaging-benchmark: \(error.description)")
-            return error.status
-        case .failure(let error as CancellationError):
-            warn("messaging-benchmark: cancelled (\(error))")
-            return 130
-        case .failure(let error):
-            warn("messaging-benchmark: failed: \(String(reflecting: error))")
-            return 1
-        }
+        return await runInterruptibly(name: "messaging-benchmark") { try await run(settings, environment) }
     }
 
     static func run(_ settings: Settings, _ environment: BenchEnvironment) async throws {
