@@ -15,6 +15,11 @@ let services: [(name: String, executable: String)] = [
 /// What a service needs beyond the common set: its own dependencies and resource folders.
 let serviceExtras: [String: (dependencies: [Target.Dependency], resources: [Resource])] = [
     "Deals": ([.product(name: "Mustache", package: "swift-mustache")], [.copy("Templates")]),
+    // Dealers' API keys are stored as SHA-256 (swift-crypto is already in the graph through
+    // postgres-nio); deliveries are pushed to dealers' endpoints with async-http-client.
+    "DealerInfo": (
+        [.product(name: "Crypto", package: "swift-crypto"), .product(name: "AsyncHTTPClient", package: "async-http-client")], []
+    ),
 ]
 
 let package = Package(
@@ -51,6 +56,8 @@ let package = Package(
             providers: [.apt(["librdkafka-dev (>= 2.8; infra/run builds it)"])]
         ),
         .target(name: "Contracts", path: "Shared/Contracts"),
+        // CSV import machinery (reader, header/row loop, problems by line, COPY text); Foundation only.
+        .target(name: "Tabular", path: "Shared/Tabular"),
         .target(
             name: "Storage",
             dependencies: [
@@ -146,6 +153,18 @@ let package = Package(
             path: "Benchmarks/JourneyBenchmark"
         ),
 
+        // `swift build -c release && .build/release/dealer-info-benchmark`: dealer-info as a process, driven over HTTP.
+        .executableTarget(
+            name: "dealer-info-benchmark",
+            dependencies: [
+                "BenchmarkSupport", "Storage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/DealerInfoBenchmark"
+        ),
+
         // MARK: Tests
         // A small process the messaging fault tests start and kill (-9): a relay or an inbox consumer.
         .executableTarget(
@@ -170,6 +189,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"]),
+        .testTarget(name: "TabularTests", dependencies: ["Tabular"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(
             name: "MessagingTests",
@@ -207,7 +227,7 @@ func service(_ name: String, executable: String) -> [Target] {
         .target(
             name: "\(name)Core",
             dependencies: [
-                "Contracts", "Messaging", "Storage", "ServiceKit",
+                "Contracts", "Messaging", "Storage", "ServiceKit", "Tabular",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -228,7 +248,7 @@ func serviceTests(_ name: String) -> Target {
     .testTarget(
         name: "\(name)CoreTests",
         dependencies: [
-            .target(name: "\(name)Core"), "TestSupport",
+            .target(name: "\(name)Core"), "TestSupport", "Tabular",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]
     )

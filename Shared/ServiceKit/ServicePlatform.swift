@@ -83,11 +83,13 @@ public struct ServicePlatform: Sendable {
         router.group("v1").add(middleware: ServiceTokenMiddleware(token: configuration.serviceToken, exempt: signedWebhookPrefixes))
     }
 
-    /// Paths under `/v1` that connectors call with a signed body (or a secret URL token) instead of
-    /// the service token.
+    /// Paths under `/v1` whose callers prove who they are otherwise than with the service token:
+    /// connectors with a signed body (or a secret URL token), dealers with their own API keys
+    /// (every dealer route authenticates the key itself).
     public var signedWebhookPrefixes: [String] {
         switch configuration.service {
         case .ingest: ["/v1/telephony/", "/v1/mail/", "/v1/forms/", "/v1/chat/webhook/"]
+        case .dealerInfo: ["/v1/dealer/"]
         default: []
         }
     }

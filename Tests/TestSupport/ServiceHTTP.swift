@@ -43,6 +43,7 @@ extension ServiceProcess {
 
 public struct UnexpectedResponse: Error, CustomStringConvertible {
     public var description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Reads a server-sent-events stream over a plain socket (FoundationNetworking cannot stream a

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import ServiceKit
+import Tabular
 
 /// What an import wrote.
 struct ImportResult: ResponseCodable {
