@@ -52,6 +52,9 @@ struct Options {
     var items = 10_000
     var feedClients = 200
     var seconds = 10
+    /// 0: closed loop (each client pulls again as soon as it has its answer); otherwise each client
+    /// pulls every this many milliseconds, the clients spread evenly over the interval.
+    var pullIntervalMs = 0
     var receipts = 20
     /// Extra environment for the service (`--env dealer-info:NAME=value`), for tuning runs.
     var extraEnvironment: [String: String] = [:]
@@ -65,6 +68,7 @@ struct Options {
           --concurrency N   dealers pulling their feeds at once in test 3; more dealers are created when
                             this is above --dealers (BENCH_FEED_CLIENTS, default 200)
           --seconds N       how long they pull (BENCH_SECONDS, default 10)
+          --pull-interval-ms N  each feed client pulls every N ms (BENCH_PULL_INTERVAL_MS; default 0: back to back)
           --receipts N      receipts of 3 lines in each shop's daily report (BENCH_RECEIPTS, default 20)
           --env s:NAME=v    extra environment for dealer-info, for tuning runs
         BENCH_LOG_LEVEL sets the service's log level (default warning; log in $TMPDIR/dealer-info-benchmark-dealer-info.log).
@@ -77,6 +81,7 @@ struct Options {
         items = try positiveNumber("BENCH_ITEMS", in: environment, default: items)
         feedClients = try positiveNumber("BENCH_FEED_CLIENTS", in: environment, default: feedClients)
         seconds = try positiveNumber("BENCH_SECONDS", in: environment, default: seconds)
+        if let interval = environment["BENCH_PULL_INTERVAL_MS"], let value = Int(interval), value >= 0 { pullIntervalMs = value }
         receipts = try positiveNumber("BENCH_RECEIPTS", in: environment, default: receipts)
         var rest = arguments[...]
         while let flag = rest.popFirst() {
@@ -99,6 +104,7 @@ struct Options {
             case "--items": items = value
             case "--concurrency": feedClients = value
             case "--seconds": seconds = value
+            case "--pull-interval-ms": pullIntervalMs = value
             case "--receipts": receipts = value
             default: throw BenchmarkFailure.failed("unknown flag \(flag)\n\(Self.help)")
             }
@@ -223,13 +229,20 @@ func measure(_ options: Options, service: ServiceRun, http: HTTPClient, db: Post
     let feedStart = ContinuousClock.now
     let feedDeadline = feedStart + .seconds(options.seconds)
     let pulls = try await withThrowingTaskGroup(of: (latencies: [Double], failed: Int, failure: String?).self) { group in
-        for key in clientKeys {
+        for (index, key) in clientKeys.enumerated() {
             group.addTask {
                 var latencies: [Double] = []
                 latencies.reserveCapacity(options.seconds * 200)
                 var failed = 0
                 var failure: String?
+                let interval = Duration.milliseconds(options.pullIntervalMs)
+                var next = feedStart + interval * Double(index) / Double(max(1, clientKeys.count))
                 while ContinuousClock.now < feedDeadline {
+                    if options.pullIntervalMs > 0 {
+                        try await Task.sleep(until: next, clock: .continuous)
+                        next += interval
+                        if ContinuousClock.now >= feedDeadline { break }
+                    }
                     let (reply, elapsed) = try await timed { try await call(http, .GET, feedURL, as: .dealer(key: key)) }
                     if reply.status == 200 {
                         latencies.append(elapsed)
@@ -249,7 +262,7 @@ func measure(_ options: Options, service: ServiceRun, http: HTTPClient, db: Post
     let latencies = pulls.flatMap(\.latencies)
     let failedPulls = pulls.reduce(0) { $0 + $1.failed }
     say("3. feed pulls (GET /v1/dealer/feed?after=0: \(feedLength) publications, \(byteSize(pageSizes.max() ?? 0))), "
-        + "\(grouped(clientKeys.count)) dealers pulling at once with their own keys for \(options.seconds) s: "
+        + "\(grouped(clientKeys.count)) dealers pulling \(options.pullIntervalMs > 0 ? "every \(options.pullIntervalMs) ms each" : "back to back") with their own keys for \(options.seconds) s: "
         + "\(rate(Double(latencies.count) / feedSeconds)) pulls/s")
     say("   latency \(summary(latencies)) (target p99 ≤ 50 ms)")
     say("   cpu: \(CPUSnapshot.take().since(cpu))")

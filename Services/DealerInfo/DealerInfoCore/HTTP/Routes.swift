@@ -352,8 +352,17 @@ func addDealerRoutes(_ dealerAPI: RouterGroup<BasicRequestContext>, _ context: D
         let query = request.uri.queryParameters
         let after = query["after"].flatMap { Int64($0) } ?? 0
         let limit = min(max(query["limit"].flatMap { Int($0) } ?? 100, 1), 1000)
-        let page = try await transaction(postgres, ctx) { connection in
-            try await Distribution.feed(for: me, after: after, limit: limit, at: Date(), on: connection, logger: ctx.logger)
+        // Most pulls find nothing new to mark: one read answers them; only a page with pending
+        // deliveries takes the transaction that marks them delivered and publishes that.
+        let page: FeedPage
+        if let unchanged = try await postgres.withConnection({
+            try await Distribution.feedIfAllTaken(for: me, after: after, limit: limit, on: $0, logger: ctx.logger)
+        }) {
+            page = unchanged
+        } else {
+            page = try await transaction(postgres, ctx) { connection in
+                try await Distribution.feed(for: me, after: after, limit: limit, at: Date(), on: connection, logger: ctx.logger)
+            }
         }
         return try json(page, status: .ok)
     }

@@ -353,6 +353,29 @@ enum Distribution {
         return (FeedPage(items: items, nextCursor: items.last?.cursor ?? cursor), events)
     }
 
+    /// The page when none of its deliveries is still pending (nothing to mark, nothing to
+    /// publish), read in one statement; nil when some are, so the caller takes `feed`.
+    static func feedIfAllTaken(
+        for dealer: AuthenticatedDealer, after cursor: Int64, limit: Int, on connection: PostgresConnection, logger: Logger
+    ) async throws -> FeedPage? {
+        var items: [FeedItem] = []
+        for row in try await connection.query(
+            """
+            SELECT d.seq, d.publication_id, p.series_code, s.kind, p.version, p.title, p.published_at, d.state
+            FROM deliveries d JOIN publications p ON p.id = d.publication_id JOIN series s ON s.code = p.series_code
+            WHERE d.dealer_id = \(dealer.id) AND d.seq > \(cursor) ORDER BY d.seq LIMIT \(limit)
+            """, logger: logger
+        ).collect() {
+            let (seq, publication, series, kind, version, title, published, state) = try row.decode(
+                (Int64, UUID, String, String, Int, String, Date, String).self)
+            if state == "pending" { return nil }
+            items.append(FeedItem(
+                cursor: seq, publicationId: publication, series: series, kind: kind, version: version, title: title, publishedAt: published,
+                state: state, href: "/v1/dealer/publications/\(publication.uuidString.lowercased())"))
+        }
+        return FeedPage(items: items, nextCursor: items.last?.cursor ?? cursor)
+    }
+
     /// A dealer's receipt: applied (the series version it now holds, by default the
     /// publication's) or rejected (with a reason). Applying a version while earlier ones addressed
     /// to the dealer were never applied, and without a snapshot or delta that covered them, is a

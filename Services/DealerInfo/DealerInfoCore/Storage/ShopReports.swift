@@ -56,7 +56,8 @@ enum ShopReports {
             return (ReportIntake(report: try await load(existing.0, dealer: dealer.id, on: connection, logger: logger)!, changed: false), [])
         }
 
-        let (assortment, prices) = try await reference(currency: report.currency, for: dealer.id, on: connection, logger: logger)
+        let skus = Array(Set(report.receipts.flatMap { $0.lines.map(\.sku) })).sorted()
+        let (assortment, prices) = try await reference(skus: skus, currency: report.currency, for: dealer.id, on: connection, logger: logger)
         let anomalies = AnomalyRules.check(report, assortment: assortment, listPrices: prices, policy: policy)
         let id = existing?.0 ?? UUID()
         let version = (existing?.1 ?? 0) + 1
@@ -93,9 +94,12 @@ enum ShopReports {
         return (ReportIntake(report: try await load(id, dealer: dealer.id, on: connection, logger: logger)!, changed: true), events)
     }
 
-    /// The unified assortment (SKUs of the latest price lists addressed to the dealer) and the
-    /// list price of each SKU in the report's currency.
-    static func reference(currency: String, for dealer: UUID, on connection: PostgresConnection, logger: Logger) async throws -> (Set<String>, [String: Decimal]) {
+    /// Which of `skus` are in the unified assortment (the latest price lists addressed to the
+    /// dealer), and their list prices in the report's currency. Only the report's SKUs are read,
+    /// not the whole price list.
+    static func reference(
+        skus: [String], currency: String, for dealer: UUID, on connection: PostgresConnection, logger: Logger
+    ) async throws -> (Set<String>, [String: Decimal]) {
         let rows = try await connection.query(
             """
             WITH latest AS (
@@ -105,6 +109,7 @@ enum ShopReports {
                 ORDER BY p.series_code, p.version DESC
             )
             SELECT i.sku, i.currency, min(i.price)::text FROM price_items i JOIN latest ON latest.id = i.publication_id
+            WHERE i.sku = ANY(\(skus))
             GROUP BY i.sku, i.currency
             """, logger: logger
         ).collect()
