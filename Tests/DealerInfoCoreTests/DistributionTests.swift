@@ -194,6 +194,39 @@ struct DistributionTests {
         }
     }
 
+    @Test("a plan shows each dealer only its own targets; a document is served with its checksum, only to the dealers it was addressed to")
+    func plansAndDocuments() async throws {
+        try await withDealerInfo { client, _ in
+            _ = try await client.call(.put, "/v1/series/plan.2027q1", #"{"kind":"plan","title":"Sales plan Q1 2027"}"#)
+            let plan = try await publish(client, #"""
+                {"series":"plan.2027q1","addressing":{"dealers":["D-MSK-01","D-SPB-01"]},"targets":[
+                  {"dealer":"D-MSK-01","period":"2027-Q1","metric":"revenue","target":12000000},
+                  {"dealer":"D-SPB-01","period":"2027-Q1","metric":"revenue","target":7000000}]}
+                """#)
+            struct View: Decodable { var targets: [Target]?; var file: File?
+                struct Target: Decodable { var dealer: String; var target: Decimal }
+                struct File: Decodable { var sha256: String; var size: Int; var href: String } }
+            let moscow = try await key(client, "D-MSK-01"), spb = try await key(client, "D-SPB-01"), urals = try await key(client, "D-EKB-01")
+            let own = try await asDealer(client, moscow, .get, "/v1/dealer/publications/\(plan.id)").decode(View.self)
+            #expect(own.targets?.map(\.dealer) == ["D-MSK-01"] && own.targets?.first?.target == 12_000_000)
+            #expect(try await asDealer(client, spb, .get, "/v1/dealer/publications/\(plan.id)").decode(View.self).targets?.map(\.dealer) == ["D-SPB-01"])
+            #expect(try await client.call(.get, "/v1/publications/\(plan.id)").decode(View.self).targets?.count == 2, "head office sees all")
+
+            _ = try await client.call(.put, "/v1/series/method.onboarding", #"{"kind":"methodology","title":"Onboarding"}"#)
+            let text = "Стандарт продаж: 1) выявить потребность; 2) подобрать оборудование."
+            let document = try await publish(client, #"""
+                {"series":"method.onboarding","addressing":{"dealers":["D-MSK-01"]},
+                 "file":{"name":"standard.txt","mediaType":"text/plain; charset=utf-8","base64":"\#(Data(text.utf8).base64EncodedString())"}}
+                """#)
+            let view = try await asDealer(client, moscow, .get, "/v1/dealer/publications/\(document.id)").decode(View.self)
+            let file = try #require(view.file)
+            #expect(file.size == Data(text.utf8).count && file.sha256.count == 64)
+            let fetched = try await asDealer(client, moscow, .get, file.href)
+            #expect(fetched.status == 200 && fetched.body == text)
+            #expect(try await asDealer(client, urals, .get, file.href).status == 404)
+        }
+    }
+
     @Test("the network imports from CSV all or nothing; a bad row is reported by its line and nothing is written")
     func networkImport() async throws {
         try await withDealerInfo { client, url in

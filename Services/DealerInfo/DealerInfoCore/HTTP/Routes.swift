@@ -512,8 +512,8 @@ func file(_ id: UUID, dealer: UUID?, postgres: PostgresClient, ctx: BasicRequest
         WHERE f.publication_id = \(id)
           AND (\(dealer)::uuid IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.publication_id = f.publication_id AND d.dealer_id = \(dealer)))
         """, logger: ctx.logger)
-    for try await (mediaType, bytes) in rows.decode((String, [UInt8]).self) {
-        return Response(status: .ok, headers: [.contentType: mediaType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    for try await (mediaType, bytes) in rows.decode((String, ByteBuffer).self) {
+        return Response(status: .ok, headers: [.contentType: mediaType], body: .init(byteBuffer: bytes))
     }
     throw DealerInfoError.notFound("no such file")
 }

@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Logging
 import Messaging
+import NIOCore
 import PostgresNIO
 
 /// What head office publishes: one command, any size (10,000 price items to every dealer is one
@@ -191,8 +192,10 @@ enum Distribution {
                 """, logger: logger)
         }
         if let (_, mediaType, bytes) = fileInfo {
+            // A ByteBuffer binds as bytea ([UInt8] would bind as "char"[]).
             try await connection.query(
-                "INSERT INTO publication_files (publication_id, media_type, bytes) VALUES (\(id), \(mediaType), \(bytes))", logger: logger)
+                "INSERT INTO publication_files (publication_id, media_type, bytes) VALUES (\(id), \(mediaType), \(ByteBuffer(bytes: bytes)))",
+                logger: logger)
         }
         // Dealers with a push endpoint get theirs pushed at once (PushLoop).
         try await connection.query(
