@@ -94,7 +94,15 @@ let package = Package(
         ),
 
         // MARK: Benchmarks (`swift run -c release messaging-benchmark`)
-        .target(name: "BenchmarkSupport", dependencies: ["Contracts"], path: "Benchmarks/BenchmarkSupport"),
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [
+                "Contracts",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Benchmarks/BenchmarkSupport"
+        ),
         .executableTarget(
             name: "messaging-benchmark",
             dependencies: [

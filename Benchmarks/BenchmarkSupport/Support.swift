@@ -50,6 +50,25 @@ public func runInterruptibly(
     }
 }
 
+/// Runs a benchmark from its command line, for its `main` (`exit(await runFromCommandLine(…))`):
+/// `parse` reads the arguments (without the executable's name); a failure there is printed to stderr
+/// and ends in status 64 (a usage error) before anything has started. Then `run` with the options,
+/// under `runInterruptibly(name:cleanUp:_:)`, whose status is returned.
+public func runFromCommandLine<Options: Sendable>(
+    name: String, cleanUp: String, parse: ([String]) throws -> Options, _ run: @escaping @Sendable (Options) async throws -> Void
+) async -> Int32 {
+    let options: Options
+    do {
+        options = try parse(Array(CommandLine.arguments.dropFirst()))
+    } catch {
+        warn("\(error)")
+        return 64
+    }
+    return await runInterruptibly(name: name, cleanUp: cleanUp) {
+        try await run(options)
+    }
+}
+
 /// Runs `body` to its end even when the calling task has been cancelled (Ctrl-C under
 /// `runInterruptibly`): in a task of its own, which does not inherit the cancellation, awaited here.
 /// For clean-up (stopping services, dropping databases) that must not be cut short.
@@ -125,6 +144,13 @@ public func quantile(_ sorted: [Double], _ q: Double) -> Double {
     guard !sorted.isEmpty else { return .nan }
     let index = min(sorted.count - 1, max(0, Int((q * Double(sorted.count)).rounded(.up)) - 1))
     return sorted[index]
+}
+
+/// "p50 …, p99 …, max … (n=…)" of latencies in milliseconds (in any order).
+public func summary(_ values: [Double]) -> String {
+    let sorted = values.sorted()
+    return "p50 \(milliseconds(quantile(sorted, 0.5))), p99 \(milliseconds(quantile(sorted, 0.99))), "
+        + "max \(milliseconds(sorted.last ?? .nan)) (n=\(grouped(sorted.count)))"
 }
 
 public func randomTag() -> String {
@@ -326,6 +352,53 @@ public func positiveNumber(_ name: String, in environment: [String: String], def
     guard let text = environment[name], !text.isEmpty else { return fallback }
     guard let value = Int(text), value > 0 else { throw BenchmarkFailure.failed("\(name) must be a positive number, not \(text)") }
     return value
+}
+
+/// A benchmark's command line, read flag by flag (in `Options.init`). `--help` or `-h` prints the
+/// usage text and ends the process; every failure ends with the usage text.
+public struct Flags {
+    private var rest: ArraySlice<String>
+    /// The usage text (`Options.help`).
+    public let help: String
+
+    /// `arguments`: the command line without the executable's name.
+    public init(_ arguments: [String], help: String) {
+        rest = arguments[...]
+        self.help = help
+    }
+
+    /// The next flag, or nil after the last one; on `--help` or `-h`, prints the help and exits 0.
+    public mutating func next() -> String? {
+        guard let flag = rest.popFirst() else { return nil }
+        if flag == "--help" || flag == "-h" {
+            say(help)
+            exit(0)
+        }
+        return flag
+    }
+
+    /// The argument after `flag`; fails ("… needs a value") when there is none.
+    public mutating func value(of flag: String) throws -> String {
+        guard let text = rest.popFirst() else { throw BenchmarkFailure.failed("\(flag) needs a value\n\(help)") }
+        return text
+    }
+
+    /// `text`, the value of `flag`, as a positive whole number; fails ("… needs a positive number") otherwise.
+    public func positiveNumber(_ text: String, of flag: String) throws -> Int {
+        guard let value = Int(text), value > 0 else { throw BenchmarkFailure.failed("\(flag) needs a positive number\n\(help)") }
+        return value
+    }
+
+    /// The argument after `flag` as a positive whole number; fails ("… needs a positive number") when
+    /// there is none or it is something else.
+    public mutating func positiveNumber(after flag: String) throws -> Int {
+        try positiveNumber(rest.popFirst() ?? "", of: flag)
+    }
+
+    /// The failure for a flag the benchmark does not know.
+    public func unknown(_ flag: String) -> BenchmarkFailure {
+        .failed("unknown flag \(flag)\n\(help)")
+    }
 }
 
 /// The value of an `--env service:NAME=value` flag (extra environment for one of the services a

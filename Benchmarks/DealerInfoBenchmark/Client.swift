@@ -47,19 +47,13 @@ struct Reply: Sendable {
     }
 }
 
+/// One call as `caller` with a JSON body (or none): 300 s at most, an answer of up to 128 MiB.
 func call(
     _ http: HTTPClient, _ method: HTTPMethod, _ url: String, as caller: Caller, body: ByteBuffer? = nil
 ) async throws -> Reply {
-    var request = HTTPClientRequest(url: url)
-    request.method = method
-    request.headers.add(name: "Authorization", value: caller.authorization)
-    if let body {
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(body)
-    }
-    let response = try await http.execute(request, timeout: .seconds(300))
-    let bytes = try await response.body.collect(upTo: 1 << 27)
-    return Reply(status: Int(response.status.code), body: bytes)
+    let reply = try await sendRequest(
+        http, method, url, authorization: caller.authorization, body: body, timeout: .seconds(300), limit: 1 << 27)
+    return Reply(status: reply.status, body: reply.body)
 }
 
 /// `value` as a JSON request body.
@@ -94,13 +88,6 @@ func timed<R>(_ body: () async throws -> R) async rethrows -> (R, Double) {
     let started = ContinuousClock.now
     let result = try await body()
     return (result, milliseconds(since: started))
-}
-
-/// "p50 …, p99 …, max … (n=…)" of latencies in milliseconds.
-func summary(_ values: [Double]) -> String {
-    let sorted = values.sorted()
-    return "p50 \(milliseconds(quantile(sorted, 0.5))), p99 \(milliseconds(quantile(sorted, 0.99))), "
-        + "max \(milliseconds(sorted.last ?? .nan)) (n=\(grouped(sorted.count)))"
 }
 
 /// `12345` bytes → "12,345 B (12.1 KiB)".

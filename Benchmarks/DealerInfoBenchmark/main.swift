@@ -83,13 +83,9 @@ struct Options {
         seconds = try positiveNumber("BENCH_SECONDS", in: environment, default: seconds)
         if let interval = environment["BENCH_PULL_INTERVAL_MS"], let value = Int(interval), value >= 0 { pullIntervalMs = value }
         receipts = try positiveNumber("BENCH_RECEIPTS", in: environment, default: receipts)
-        var rest = arguments[...]
-        while let flag = rest.popFirst() {
-            if flag == "--help" || flag == "-h" {
-                say(Self.help)
-                exit(0)
-            }
-            guard let text = rest.popFirst() else { throw BenchmarkFailure.failed("\(flag) needs a value\n\(Self.help)") }
+        var flags = Flags(arguments, help: Self.help)
+        while let flag = flags.next() {
+            let text = try flags.value(of: flag)
             if flag == "--env" {
                 guard let setting = serviceSetting(text), setting.service == "dealer-info" else {
                     throw BenchmarkFailure.failed("--env takes dealer-info:NAME=value\n\(Self.help)")
@@ -97,7 +93,7 @@ struct Options {
                 extraEnvironment[setting.name] = setting.value
                 continue
             }
-            guard let value = Int(text), value > 0 else { throw BenchmarkFailure.failed("\(flag) needs a positive number\n\(Self.help)") }
+            let value = try flags.positiveNumber(text, of: flag)
             switch flag {
             case "--dealers": dealers = value
             case "--shops": shops = value
@@ -106,7 +102,7 @@ struct Options {
             case "--seconds": seconds = value
             case "--pull-interval-ms": pullIntervalMs = value
             case "--receipts": receipts = value
-            default: throw BenchmarkFailure.failed("unknown flag \(flag)\n\(Self.help)")
+            default: throw flags.unknown(flag)
             }
         }
         guard receipts <= 10_000 else { throw BenchmarkFailure.failed("at most 10,000 receipts per report (the service refuses more)") }
@@ -148,7 +144,6 @@ struct FeedPage: Decodable {
 
 func measure(_ options: Options, service: ServiceRun, http: HTTPClient, db: PostgresClient) async throws {
     let base = service.base
-    try await service.waitReady { (try? await call(http, .GET, base + "/health/ready", as: .headOffice).status) == 200 }
     say("dealer-info-benchmark — \(Machine.description)")
     say("sizes: \(grouped(options.dealers)) dealers, \(grouped(options.shops)) shops, \(grouped(options.items)) price items, "
         + "\(grouped(options.feedClients)) feed clients for \(options.seconds) s, \(options.receipts) receipts per report")
@@ -372,63 +367,31 @@ func measure(_ options: Options, service: ServiceRun, http: HTTPClient, db: Post
 func run(_ options: Options) async throws {
     let environment = try BenchEnvironment.load()
     let tag = randomTag()
-    let name = "bench_dealer_info_\(tag)"
-    let admin = PostgresClient(configuration: try PostgresClient.Configuration.fromURL(environment.adminDatabaseURL), backgroundLogger: logger)
-    let adminTask = Task { await admin.run() }
-    defer { adminTask.cancel() }
-    try await admin.query("CREATE DATABASE \(unescaped: name)", logger: logger)
-    let url = databaseURL(environment.adminDatabaseURL, database: name)
-    let port = freePort()
-    // One connection per feed client, so that test 3 measures the service and not a queue here.
-    let http = HTTPClient(
-        eventLoopGroupProvider: .singleton,
-        configuration: .init(
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(64, options.feedClients + 8))))
-    var dealerInfo: ServiceRun?
-    var dbTask: Task<Void, Never>?
-    var failure: (any Error)?
-    do {
-        var env = [
-            "DMS_DATABASE_URL": url, "DMS_DEALER_INFO_PORT": String(port), "DMS_KAFKA_BROKERS": environment.brokers, "DMS_SERVICE_TOKEN": token,
-            "DMS_LOG_LEVEL": ProcessInfo.processInfo.environment["BENCH_LOG_LEVEL"] ?? "warning",
-            "DMS_CONSUMER_GROUP": "bench-dealer-info-\(tag)",
-            // A new group starts at the end of inventory's topic: the stock levels it already holds
-            // (the demo, other runs) are not what is measured.
-            "DMS_KAFKA_PROP_AUTO_OFFSET_RESET": "latest",
-        ]
-        env.merge(options.extraEnvironment) { $1 }
-        let service = try ServiceRun("dealer-info", port: port, environment: env, benchmark: "dealer-info-benchmark")
-        dealerInfo = service
-        let db = PostgresClient(configuration: try PostgresClient.Configuration.fromURL(url), backgroundLogger: logger)
-        dbTask = Task { await db.run() }
+    var env = [
+        "DMS_SERVICE_TOKEN": token, "DMS_LOG_LEVEL": ProcessInfo.processInfo.environment["BENCH_LOG_LEVEL"] ?? "warning",
+        "DMS_CONSUMER_GROUP": "bench-dealer-info-\(tag)",
+        // A new group starts at the end of inventory's topic: the stock levels it already holds
+        // (the demo, other runs) are not what is measured.
+        "DMS_KAFKA_PROP_AUTO_OFFSET_RESET": "latest",
+    ]
+    env.merge(options.extraEnvironment) { $1 }
+    try await withScratchService(
+        "dealer-info", benchmark: "dealer-info-benchmark", database: "bench_dealer_info_\(tag)", environment: environment,
+        admin: try PostgresClient.Configuration.fromURL(environment.adminDatabaseURL), serviceEnvironment: env,
+        // One connection per feed client, so that test 3 measures the service and not a queue here.
+        httpConfiguration: .init(
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(64, options.feedClients + 8))),
+        logger: logger
+    ) { service, http, db in
         try await measure(options, service: service, http: http, db: db)
-    } catch {
-        failure = error
     }
-    dbTask?.cancel()
-    // Runs to its end even when the run was cancelled (Ctrl-C).
-    let service = dealerInfo
-    await withoutCancellation {
-        try? await http.shutdown()
-        await service?.stop()
-        _ = try? await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger)
-    }
-    if let failure { throw failure }
 }
 
-/// Runs the benchmark; Ctrl-C (or SIGTERM) cancels it, which still stops the service and drops the
-/// database.
-func runFromCommandLine() async -> Int32 {
-    let options: Options
-    do {
-        options = try Options(Array(CommandLine.arguments.dropFirst()))
-    } catch {
-        warn("\(error)")
-        return 64
-    }
-    return await runInterruptibly(name: "dealer-info-benchmark", cleanUp: "stopping dealer-info and dropping the database") {
+// Runs the benchmark; Ctrl-C (or SIGTERM) cancels it, which still stops the service and drops the
+// database.
+exit(
+    await runFromCommandLine(
+        name: "dealer-info-benchmark", cleanUp: "stopping dealer-info and dropping the database", parse: { try Options($0) }
+    ) { options in
         try await run(options)
-    }
-}
-
-exit(await runFromCommandLine())
+    })

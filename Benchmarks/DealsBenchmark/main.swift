@@ -46,6 +46,7 @@ func dealID(_ body: String) throws -> String {
     return try JSONDecoder().decode(View.self, from: Data(body.utf8)).deal.id.uuidString.lowercased()
 }
 
+/// "p50 …, p99 … (n=…)" of latencies in milliseconds: BenchmarkSupport's `summary` without the maximum.
 func summary(_ values: [Double]) -> String {
     let sorted = values.sorted()
     return "p50 \(milliseconds(quantile(sorted, 0.5))), p99 \(milliseconds(quantile(sorted, 0.99))) (n=\(grouped(sorted.count)))"
@@ -54,22 +55,14 @@ func summary(_ values: [Double]) -> String {
 let token = "bench-token"
 let manager = UUID()
 
+/// One call with the service token and a JSON body (or none): status and body.
 func request(_ http: HTTPClient, _ method: HTTPMethod, _ url: String, _ body: String? = nil) async throws -> (Int, String) {
-    var request = HTTPClientRequest(url: url)
-    request.method = method
-    request.headers.add(name: "Authorization", value: "Bearer \(token)")
-    if let body {
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: body))
-    }
-    let response = try await http.execute(request, timeout: .seconds(60))
-    let bytes = try await response.body.collect(upTo: 1 << 24)
-    return (Int(response.status.code), String(buffer: bytes))
+    let reply = try await sendRequest(http, method, url, authorization: "Bearer \(token)", body: body.map { ByteBuffer(string: $0) })
+    return (reply.status, reply.text)
 }
 
 func measure(_ options: Options, environment: BenchEnvironment, deals: ServiceRun, http: HTTPClient, db: PostgresClient) async throws {
     let base = deals.base
-    try await deals.waitReady { (try? await request(http, .GET, base + "/health/ready").0) == 200 }
     try await db.query("INSERT INTO certification_required_types VALUES ('climatic') ON CONFLICT DO NOTHING", logger: logger)
     say("deals-benchmark — \(Machine.description)")
 
@@ -168,41 +161,14 @@ func measure(_ options: Options, environment: BenchEnvironment, deals: ServiceRu
 
 func run(_ options: Options) async throws {
     let environment = try BenchEnvironment.load()
-    let name = "bench_deals_\(randomTag())"
-    let admin = PostgresClient(configuration: try PostgresClient.Configuration.fromURL(environment.adminDatabaseURL), backgroundLogger: logger)
-    let adminTask = Task { await admin.run() }
-    defer { adminTask.cancel() }
-    try await admin.query("CREATE DATABASE \(unescaped: name)", logger: logger)
-    let url = databaseURL(environment.adminDatabaseURL, database: name)
-    let port = freePort()
-    let http = HTTPClient(eventLoopGroupProvider: .singleton)
-    var deals: ServiceRun?
-    var dbTask: Task<Void, Never>?
-    var failure: (any Error)?
-    do {
-        let service = try ServiceRun(
-            "deals", port: port,
-            environment: [
-                "DMS_DATABASE_URL": url, "DMS_DEALS_PORT": String(port), "DMS_KAFKA_BROKERS": environment.brokers, "DMS_SERVICE_TOKEN": token,
-                "DMS_LOG_LEVEL": "warning", "DMS_CONSUMER_GROUP": "bench-deals-\(randomTag())",
-            ],
-            benchmark: "deals-benchmark")
-        deals = service
-        let db = PostgresClient(configuration: try PostgresClient.Configuration.fromURL(url), backgroundLogger: logger)
-        dbTask = Task { await db.run() }
-        try await measure(options, environment: environment, deals: service, http: http, db: db)
-    } catch {
-        failure = error
+    try await withScratchService(
+        "deals", benchmark: "deals-benchmark", database: "bench_deals_\(randomTag())", environment: environment,
+        admin: try PostgresClient.Configuration.fromURL(environment.adminDatabaseURL),
+        serviceEnvironment: ["DMS_SERVICE_TOKEN": token, "DMS_LOG_LEVEL": "warning", "DMS_CONSUMER_GROUP": "bench-deals-\(randomTag())"],
+        logger: logger
+    ) { deals, http, db in
+        try await measure(options, environment: environment, deals: deals, http: http, db: db)
     }
-    dbTask?.cancel()
-    // Runs to its end even when the run was cancelled (Ctrl-C).
-    let service = deals
-    await withoutCancellation {
-        try? await http.shutdown()
-        await service?.stop()
-        _ = try? await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger)
-    }
-    if let failure { throw failure }
 }
 
 exit(await runInterruptibly(name: "deals-benchmark", cleanUp: "stopping deals and dropping the database") {

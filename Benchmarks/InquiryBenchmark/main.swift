@@ -134,6 +134,8 @@ func leadLatencies(_ phase: Phase, leads: PostgresClient, limit: Duration) async
     return (latencies, phones.count - found.count)
 }
 
+/// "p50 …, p99 …, max … (n=…)" of latencies already sorted, or "no samples": BenchmarkSupport's
+/// `summary` but for the empty case.
 func summary(_ values: [Double]) -> String {
     guard !values.isEmpty else { return "no samples" }
     return "p50 \(milliseconds(quantile(values, 0.5))), p99 \(milliseconds(quantile(values, 0.99))), max \(milliseconds(values.last!)) (n=\(grouped(values.count)))"
@@ -192,11 +194,7 @@ func measure(
     leads: ServiceRun, leadsDB: PostgresClient
 ) async throws {
     let ingestPort = ingest.port
-    for service in [ingest, leads] {
-        try await service.waitReady {
-            (try? await http.execute(HTTPClientRequest(url: service.base + "/health/ready"), timeout: .seconds(2)))?.status == .ok
-        }
-    }
+    for service in [ingest, leads] { try await service.waitReady(http) }
     say("inquiry-benchmark — \(Machine.description)")
     say("broker \(environment.brokers); databases \(databases.values.sorted().joined(separator: ", "))")
     say("warm-up: 100 inquiries at 50/s, waiting for their leads (consumer group join)")

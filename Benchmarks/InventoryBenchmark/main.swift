@@ -51,22 +51,16 @@ struct Options {
         rate = try positiveNumber("BENCH_RATE", in: environment, default: rate)
         contentionOrders = try positiveNumber("BENCH_CONTENTION_ORDERS", in: environment, default: contentionOrders)
         contentionStock = try positiveNumber("BENCH_CONTENTION_STOCK", in: environment, default: contentionStock)
-        var rest = arguments[...]
-        while let flag = rest.popFirst() {
-            if flag == "--help" || flag == "-h" {
-                say(Self.help)
-                exit(0)
-            }
-            guard let value = rest.popFirst().flatMap(Int.init), value > 0 else {
-                throw BenchmarkFailure.failed("\(flag) needs a positive number\n\(Self.help)")
-            }
+        var flags = Flags(arguments, help: Self.help)
+        while let flag = flags.next() {
+            let value = try flags.positiveNumber(after: flag)
             switch flag {
             case "--import-rows": importRows = value
             case "--orders": orders = value
             case "--rate": rate = value
             case "--contention-orders": contentionOrders = value
             case "--contention-stock": contentionStock = value
-            default: throw BenchmarkFailure.failed("unknown flag \(flag)\n\(Self.help)")
+            default: throw flags.unknown(flag)
             }
         }
     }
@@ -74,26 +68,14 @@ struct Options {
 
 // MARK: Helpers
 
-/// "p50 …, p99 …, max … (n=…)" of latencies in milliseconds.
-func summary(_ values: [Double]) -> String {
-    let sorted = values.sorted()
-    return "p50 \(milliseconds(quantile(sorted, 0.5))), p99 \(milliseconds(quantile(sorted, 0.99))), "
-        + "max \(milliseconds(sorted.last ?? .nan)) (n=\(grouped(sorted.count)))"
-}
-
+/// One call with the service token (an import may take minutes): status and body.
 func request(
     _ http: HTTPClient, _ method: HTTPMethod, _ url: String, _ body: String? = nil, contentType: String = "application/json"
 ) async throws -> (Int, String) {
-    var request = HTTPClientRequest(url: url)
-    request.method = method
-    request.headers.add(name: "Authorization", value: "Bearer \(token)")
-    if let body {
-        request.headers.add(name: "Content-Type", value: contentType)
-        request.body = .bytes(ByteBuffer(string: body))
-    }
-    let response = try await http.execute(request, timeout: .seconds(600))
-    let bytes = try await response.body.collect(upTo: 1 << 24)
-    return (Int(response.status.code), String(buffer: bytes))
+    let reply = try await sendRequest(
+        http, method, url, authorization: "Bearer \(token)", body: body.map { ByteBuffer(string: $0) }, contentType: contentType,
+        timeout: .seconds(600))
+    return (reply.status, reply.text)
 }
 
 /// The products of tests 2 and 3 (test 1 imports its own).
@@ -210,7 +192,6 @@ func stockCSV(_ skus: [String]) -> (csv: String, rows: Int) {
 
 func measure(_ options: Options, inventory: ServiceRun, http: HTTPClient, db: PostgresClient, producer: KafkaProducer) async throws {
     let base = inventory.base
-    try await inventory.waitReady { (try? await request(http, .GET, base + "/health/ready").0) == 200 }
     // The migrations create no warehouses (the demo seed does): the two of the demo.
     try await db.query(
         "INSERT INTO warehouses (code, name) VALUES ('MSK-1', 'Bench Moscow'), ('EKB-1', 'Bench Yekaterinburg') ON CONFLICT (code) DO NOTHING",
@@ -382,50 +363,27 @@ func measure(_ options: Options, inventory: ServiceRun, http: HTTPClient, db: Po
 func run(_ options: Options) async throws {
     let environment = try BenchEnvironment.load()
     let name = "bench_inventory_\(randomTag())"
-    let admin = PostgresClient(configuration: try PostgresClient.Configuration.fromURL(environment.adminDatabaseURL), backgroundLogger: logger)
-    let adminTask = Task { await admin.run() }
-    defer { adminTask.cancel() }
-    try await admin.query("CREATE DATABASE \(unescaped: name)", logger: logger)
-    let url = databaseURL(environment.adminDatabaseURL, database: name)
-    let port = freePort()
-    let http = HTTPClient(eventLoopGroupProvider: .singleton)
-    var inventory: ServiceRun?
-    var dbTask: Task<Void, Never>?
-    var failure: (any Error)?
-    do {
-        let service = try ServiceRun(
-            "inventory", port: port,
-            environment: [
-                "DMS_DATABASE_URL": url, "DMS_INVENTORY_PORT": String(port), "DMS_KAFKA_BROKERS": environment.brokers, "DMS_SERVICE_TOKEN": token,
-                "DMS_LOG_LEVEL": ProcessInfo.processInfo.environment["BENCH_LOG_LEVEL"] ?? "warning",
-                "DMS_CONSUMER_GROUP": "bench-inventory-\(randomTag())",
-                // A new group starts at the end of the deals topic: the orders it already holds (other runs,
-                // the demo) name products this database does not know, and would only be dead-lettered.
-                "DMS_KAFKA_PROP_AUTO_OFFSET_RESET": "latest",
-            ],
-            benchmark: "inventory-benchmark")
-        inventory = service
-        let db = PostgresClient(configuration: try PostgresClient.Configuration.fromURL(url), backgroundLogger: logger)
-        dbTask = Task { await db.run() }
+    try await withScratchService(
+        "inventory", benchmark: "inventory-benchmark", database: name, environment: environment,
+        admin: try PostgresClient.Configuration.fromURL(environment.adminDatabaseURL),
+        serviceEnvironment: [
+            "DMS_SERVICE_TOKEN": token, "DMS_LOG_LEVEL": ProcessInfo.processInfo.environment["BENCH_LOG_LEVEL"] ?? "warning",
+            "DMS_CONSUMER_GROUP": "bench-inventory-\(randomTag())",
+            // A new group starts at the end of the deals topic: the orders it already holds (other runs,
+            // the demo) name products this database does not know, and would only be dead-lettered.
+            "DMS_KAFKA_PROP_AUTO_OFFSET_RESET": "latest",
+        ],
+        logger: logger
+    ) { inventory, http, db in
         let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: environment.brokers), logger: logger)
         do {
-            try await measure(options, inventory: service, http: http, db: db, producer: producer)
+            try await measure(options, inventory: inventory, http: http, db: db, producer: producer)
         } catch {
-            failure = error
+            await withoutCancellation { await producer.shutdown() }
+            throw error
         }
         await withoutCancellation { await producer.shutdown() }
-    } catch {
-        failure = error
     }
-    dbTask?.cancel()
-    // Runs to its end even when the run was cancelled (Ctrl-C).
-    let service = inventory
-    await withoutCancellation {
-        try? await http.shutdown()
-        await service?.stop()
-        _ = try? await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger)
-    }
-    if let failure { throw failure }
 }
 
 exit(await runInterruptibly(name: "inventory-benchmark", cleanUp: "stopping inventory and dropping the database") {

@@ -22,13 +22,6 @@ func serviceLog(_ name: String) -> URL {
     ServiceRun.logFile(benchmark: "journey-benchmark", service: name)
 }
 
-extension ServiceRun {
-    /// Polls `/health/ready` until it answers 200; fails when the process exits or after a minute.
-    func waitReady(_ http: HTTPClient) async throws {
-        try await waitReady { (try? await http.execute(HTTPClientRequest(url: base + "/health/ready"), timeout: .seconds(2)))?.status == .ok }
-    }
-}
-
 // MARK: HTTP
 
 /// An answer: status, body and the `ETag` (the version a deal command expects in `If-Match`).
@@ -44,17 +37,9 @@ func call(
     _ http: HTTPClient, _ method: HTTPMethod, _ url: String, json body: String? = nil, headers: [(String, String)] = [],
     authorized: Bool = true
 ) async throws -> Reply {
-    var request = HTTPClientRequest(url: url)
-    request.method = method
-    if authorized { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-    for (name, value) in headers { request.headers.add(name: name, value: value) }
-    if let body {
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: body))
-    }
-    let response = try await http.execute(request, timeout: .seconds(60))
-    let bytes = try await response.body.collect(upTo: 1 << 24)
-    return Reply(status: Int(response.status.code), body: String(buffer: bytes), etag: response.headers.first(name: "ETag"))
+    let reply = try await sendRequest(
+        http, method, url, authorization: authorized ? "Bearer \(token)" : nil, headers: headers, body: body.map { ByteBuffer(string: $0) })
+    return Reply(status: reply.status, body: reply.text, etag: reply.headers.first(name: "ETag"))
 }
 
 extension Reply {

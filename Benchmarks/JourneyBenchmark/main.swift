@@ -41,24 +41,20 @@ struct Options {
         journeys = try positiveNumber("BENCH_JOURNEYS", in: environment, default: journeys)
         concurrency = try positiveNumber("BENCH_CONCURRENCY", in: environment, default: concurrency)
         warmUp = try positiveNumber("BENCH_WARM_UP", in: environment, default: warmUp)
-        var rest = arguments[...]
-        while let flag = rest.popFirst() {
-            if flag == "--help" || flag == "-h" {
-                say(Self.help)
-                exit(0)
-            }
-            guard let text = rest.popFirst() else { throw BenchmarkFailure.failed("\(flag) needs a value\n\(Self.help)") }
+        var flags = Flags(arguments, help: Self.help)
+        while let flag = flags.next() {
+            let text = try flags.value(of: flag)
             if flag == "--env" {
                 guard let setting = serviceSetting(text) else { throw BenchmarkFailure.failed("--env takes service:NAME=value\n\(Self.help)") }
                 extraEnvironment[setting.service, default: [:]][setting.name] = setting.value
                 continue
             }
-            guard let value = Int(text), value > 0 else { throw BenchmarkFailure.failed("\(flag) needs a positive number\n\(Self.help)") }
+            let value = try flags.positiveNumber(text, of: flag)
             switch flag {
             case "--journeys": journeys = value
             case "--concurrency": concurrency = value
             case "--warm-up": warmUp = value
-            default: throw BenchmarkFailure.failed("unknown flag \(flag)\n\(Self.help)")
+            default: throw flags.unknown(flag)
             }
         }
         guard journeys <= Self.warmUpIndices.lowerBound else {
@@ -141,13 +137,6 @@ func applySQLFile(_ path: String, _ client: PostgresClient) async throws {
             try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
         }
     }
-}
-
-/// "p50 …, p99 …, max … (n=…)" of latencies in milliseconds.
-func summary(_ values: [Double]) -> String {
-    let sorted = values.sorted()
-    return "p50 \(milliseconds(quantile(sorted, 0.5))), p99 \(milliseconds(quantile(sorted, 0.99))), "
-        + "max \(milliseconds(sorted.last ?? .nan)) (n=\(grouped(sorted.count)))"
 }
 
 func measure(
@@ -260,19 +249,11 @@ func measure(
     say("   cpu: \(usage)")
 }
 
-/// Runs the benchmark; Ctrl-C (or SIGTERM) cancels it, which still stops the services and drops
-/// the databases.
-func runFromCommandLine() async -> Int32 {
-    let options: Options
-    do {
-        options = try Options(Array(CommandLine.arguments.dropFirst()))
-    } catch {
-        warn("\(error)")
-        return 64
-    }
-    return await runInterruptibly(name: "journey-benchmark", cleanUp: "stopping the services and dropping the databases") {
+// Runs the benchmark; Ctrl-C (or SIGTERM) cancels it, which still stops the services and drops
+// the databases.
+exit(
+    await runFromCommandLine(
+        name: "journey-benchmark", cleanUp: "stopping the services and dropping the databases", parse: { try Options($0) }
+    ) { options in
         try await run(options)
-    }
-}
-
-exit(await runFromCommandLine())
+    })
