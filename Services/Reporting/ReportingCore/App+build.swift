@@ -3,14 +3,20 @@ import Hummingbird
 import Prometheus
 import ServiceKit
 
-/// The reporting service's application, as `main` runs it and as tests build it.
+/// The reporting service's application, as `main` runs it and as tests build it: the inbox that
+/// keeps every event of the suite, the tail that feeds the read models from that log, and the API.
 public func buildApplication(
     configuration: ServiceConfiguration, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
 ) async throws -> some ApplicationProtocol {
-    try ServicePlatform.application(
-        configuration: configuration, metrics: metrics, migrationsDirectory: ReportingMigrations.directory,
-        routes: addReportingRoutes,
-        consumers: { platform in [platform.inbox(registry: EventLog.registry, handler: EventLog())] })
+    let platform = try ServicePlatform(configuration: configuration, migrationsDirectory: ReportingMigrations.directory, metrics: metrics)
+    let context = ReportingContext(postgres: platform.postgres, funnel: FunnelProjection())
+    let router = platform.makeRouter { api, _ in addReportingRoutes(api, context) }
+    return platform.makeApplication(
+        router: router,
+        services: [
+            platform.inbox(registry: EventLog.registry, handler: EventLog()),
+            ProjectionTail(funnel: context.funnel, client: platform.postgres, logger: platform.logger),
+        ])
 }
 
 /// The service's own SQL migrations, shipped as a resource folder.

@@ -1,0 +1,468 @@
+import Contracts
+import Foundation
+
+// The funnel read model: inquiries → leads → qualified → converted → deals by stage → closed / lost.
+//
+// Reporting reads every topic, so events arrive out of order (partitions of different topics are
+// independent) and more than once (redelivery, overlapping re-reads, rebuilds). Every fact kept
+// here is therefore updated by an operation that is commutative, associative and idempotent:
+//
+// - a "min" timestamp keeps the earliest instant seen;
+// - a latest-wins value keeps every distinct instant it was stated at (one value per instant, the
+//   greater one on a tie), so it can be read "as of" any past instant;
+// - a deal's stage history is a set of (stage, entered at).
+//
+// Applying any permutation of any multiset of events gives an equal model, and a report asks
+// the model "as of T": only facts stamped at or before T count.
+
+/// A value that can be ordered deterministically when two statements of it carry the same instant.
+protocol LatestWinsValue: Hashable, Sendable {
+    var tieBreak: String { get }
+}
+
+extension String: LatestWinsValue {
+    var tieBreak: String { self }
+}
+
+extension UUID: LatestWinsValue {
+    var tieBreak: String { uuidString }
+}
+
+/// A latest-wins value with its history: the value stated at each instant (the greater one when
+/// two statements share an instant). Recording is order-independent and idempotent.
+struct LatestWins<Value: LatestWinsValue>: Sendable, Equatable {
+    private(set) var statements: [Date: Value] = [:]
+
+    mutating func record(_ value: Value, at instant: Date) {
+        if let existing = statements[instant], existing.tieBreak >= value.tieBreak { return }
+        statements[instant] = value
+    }
+
+    /// The value stated last at or before `limit` (everything when nil).
+    func value(asOf limit: Date?) -> Value? {
+        var best: (at: Date, value: Value)?
+        for (at, value) in statements where limit.map({ at <= $0 }) ?? true {
+            if best.map({ at > $0.at }) ?? true { best = (at, value) }
+        }
+        return best?.value
+    }
+
+    /// The earliest instant anything was stated at.
+    var earliest: Date? { statements.keys.min() }
+}
+
+/// Keeps the earliest of `current` and `instant`.
+private func earliest(_ current: Date?, _ instant: Date) -> Date {
+    guard let current else { return instant }
+    return min(current, instant)
+}
+
+/// Whether `instant` is known as of `limit` (nil: everything known).
+private func known(_ instant: Date?, asOf limit: Date?) -> Bool {
+    guard let instant else { return false }
+    guard let limit else { return true }
+    return instant <= limit
+}
+
+/// What the funnel knows about one inquiry (a mail, chat, form, or an inbound call).
+struct InquiryFacts: Sendable, Equatable {
+    var channel = LatestWins<String>()
+    var receivedAt: Date?
+}
+
+/// What the funnel knows about one lead. A lead seen only through later events (its
+/// `LeadCreated` not yet arrived) exists with the facts it has.
+struct LeadFacts: Sendable, Equatable {
+    /// Stated by `LeadCreated` (at createdAt).
+    var createdChannel = LatestWins<String>()
+    /// Stated by `LeadConverted` (at convertedAt); used only while `LeadCreated` is unseen.
+    var convertedChannel = LatestWins<String>()
+    var createdAt: Date?
+    var assignedAt: Date?
+    var contactedAt: Date?
+    var qualifiedAt: Date?
+    var disqualifiedAt: Date?
+    var disqualifyReason = LatestWins<String>()
+    var convertedAt: Date?
+    var department = LatestWins<String>()
+    var manager = LatestWins<UUID>()
+
+    /// When the lead began: its creation, or — while `LeadCreated` is unseen — the earliest fact known.
+    var startedAt: Date? {
+        if let createdAt { return createdAt }
+        let instants = [assignedAt, contactedAt, qualifiedAt, disqualifiedAt, convertedAt].compactMap { $0 }
+            + [createdChannel.earliest, convertedChannel.earliest, department.earliest, manager.earliest,
+               disqualifyReason.earliest].compactMap { $0 }
+        return instants.min()
+    }
+
+    func channel(asOf limit: Date?) -> String? {
+        createdChannel.value(asOf: limit) ?? convertedChannel.value(asOf: limit)
+    }
+}
+
+/// One entry of a deal's stage history.
+struct StageEntry: Sendable, Hashable {
+    var stage: String
+    var enteredAt: Date
+}
+
+/// What the funnel knows about one deal.
+struct DealFacts: Sendable, Equatable {
+    var leadId = LatestWins<UUID>()
+    var openedAt: Date?
+    var department = LatestWins<String>()
+    var manager = LatestWins<UUID>()
+    var stages = Set<StageEntry>()
+    var lostAt: Date?
+    var lostReason = LatestWins<String>()
+    var closedAt: Date?
+
+    /// When the deal began: its opening, or — while `DealOpened` is unseen — the earliest fact known.
+    var startedAt: Date? {
+        if let openedAt { return openedAt }
+        return (stages.map(\.enteredAt) + [lostAt, closedAt, lostReason.earliest].compactMap { $0 }).min()
+    }
+
+    /// The stage of the latest history entry at or before `limit` (the greater name on a tie).
+    func stage(asOf limit: Date?) -> String? {
+        var best: StageEntry?
+        for entry in stages where known(entry.enteredAt, asOf: limit) {
+            guard let current = best else {
+                best = entry
+                continue
+            }
+            if entry.enteredAt > current.enteredAt || (entry.enteredAt == current.enteredAt && entry.stage > current.stage) {
+                best = entry
+            }
+        }
+        return best?.stage
+    }
+}
+
+/// Which slice of the funnel to count.
+public struct FunnelQuery: Sendable, Equatable {
+    /// The period `[from, to)`, on each entity's own start: an inquiry's receipt, a lead's
+    /// creation, a deal's opening. Nil ends are open.
+    public var from: Date?
+    public var to: Date?
+    /// The instant the funnel is seen at: only facts stamped at or before it count. Nil: everything known.
+    public var asOf: Date?
+    /// Leads and deals of this department (their latest value as of `asOf`).
+    public var department: String?
+    /// Leads and deals of this manager (their latest value as of `asOf`).
+    public var manager: UUID?
+    /// Inquiries, leads and deals that came through this channel (a deal's channel is its lead's).
+    public var channel: String?
+
+    public init(
+        from: Date? = nil, to: Date? = nil, asOf: Date? = nil, department: String? = nil, manager: UUID? = nil,
+        channel: String? = nil
+    ) {
+        self.from = from
+        self.to = to
+        self.asOf = asOf
+        self.department = department
+        self.manager = manager
+        self.channel = channel
+    }
+
+    func inPeriod(_ start: Date) -> Bool {
+        if let from, start < from { return false }
+        if let to, start >= to { return false }
+        return true
+    }
+}
+
+/// The funnel's figures for one query.
+public struct FunnelReport: Codable, Sendable, Equatable {
+    /// Conversion rates in percent, rounded half-up to one decimal; nil when nothing to divide by.
+    public struct Conversion: Codable, Sendable, Equatable {
+        public var leadToQualified: Decimal?
+        public var qualifiedToConverted: Decimal?
+        /// Closed deals of all deals.
+        public var dealToClosed: Decimal?
+
+        public init(leadToQualified: Decimal?, qualifiedToConverted: Decimal?, dealToClosed: Decimal?) {
+            self.leadToQualified = leadToQualified
+            self.qualifiedToConverted = qualifiedToConverted
+            self.dealToClosed = dealToClosed
+        }
+    }
+
+    public var inquiries: Int
+    public var inquiriesByChannel: [String: Int]
+    public var leads: Int
+    public var assigned: Int
+    public var contacted: Int
+    /// Leads qualified by then, converted ones included.
+    public var qualified: Int
+    public var disqualified: Int
+    public var disqualifiedByReason: [String: Int]
+    public var converted: Int
+    public var deals: Int
+    /// Each deal once, in its stage as of then.
+    public var dealsByStage: [String: Int]
+    public var closed: Int
+    public var lost: Int
+    public var lostByReason: [String: Int]
+    public var conversion: Conversion
+
+    public init(
+        inquiries: Int = 0, inquiriesByChannel: [String: Int] = [:], leads: Int = 0, assigned: Int = 0, contacted: Int = 0,
+        qualified: Int = 0, disqualified: Int = 0, disqualifiedByReason: [String: Int] = [:], converted: Int = 0, deals: Int = 0,
+        dealsByStage: [String: Int] = [:], closed: Int = 0, lost: Int = 0, lostByReason: [String: Int] = [:],
+        conversion: Conversion = Conversion(leadToQualified: nil, qualifiedToConverted: nil, dealToClosed: nil)
+    ) {
+        self.inquiries = inquiries
+        self.inquiriesByChannel = inquiriesByChannel
+        self.leads = leads
+        self.assigned = assigned
+        self.contacted = contacted
+        self.qualified = qualified
+        self.disqualified = disqualified
+        self.disqualifiedByReason = disqualifiedByReason
+        self.converted = converted
+        self.deals = deals
+        self.dealsByStage = dealsByStage
+        self.closed = closed
+        self.lost = lost
+        self.lostByReason = lostByReason
+        self.conversion = conversion
+    }
+
+    /// `part` of `whole` in percent, rounded half-up to one decimal; nil when `whole` is 0.
+    static func percent(_ part: Int, of whole: Int) -> Decimal? {
+        guard whole > 0 else { return nil }
+        var exact = Decimal(part) * 100 / Decimal(whole)
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &exact, 1, .plain)
+        return rounded
+    }
+}
+
+/// The funnel: per-entity facts fed by events in any order, any number of times.
+public struct FunnelModel: Sendable, Equatable {
+    /// The reason key for a disqualification or loss that carried none (or an empty one).
+    static let unspecifiedReason = "unspecified"
+    /// The stage names that end a deal.
+    static let closedStage = "closed"
+    static let lostStage = "lost"
+
+    var inquiries: [UUID: InquiryFacts] = [:]
+    var leads: [UUID: LeadFacts] = [:]
+    var deals: [UUID: DealFacts] = [:]
+
+    public init() {}
+
+    /// Folds one event in; other types are ignored. `occurredAt` is the envelope's, used where the
+    /// payload has no instant of its own.
+    public mutating func apply(_ payload: any EventPayload, occurredAt: Date) {
+        switch payload {
+        case let event as InquiryReceived:
+            inquiries[event.inquiryId, default: InquiryFacts()].record(channel: event.channel.rawValue, at: event.receivedAt)
+        case let event as CallRegistered:
+            // Only a call from outside is someone asking; outbound and internal calls are staff work
+            // (the leads service creates leads from inbound calls only, too).
+            guard event.direction == .inbound else { return }
+            inquiries[event.callId, default: InquiryFacts()].record(channel: "phone", at: event.startedAt ?? occurredAt)
+        case let event as LeadCreated:
+            update(lead: event.leadId) { lead in
+                lead.createdAt = earliest(lead.createdAt, event.createdAt)
+                lead.createdChannel.record(event.channel.rawValue, at: event.createdAt)
+            }
+        case let event as LeadStateChanged:
+            update(lead: event.leadId) { lead in
+                let at = event.changedAt
+                switch event.to {
+                case "assigned": lead.assignedAt = earliest(lead.assignedAt, at)
+                case "in_progress": lead.contactedAt = earliest(lead.contactedAt, at)
+                case "qualified": lead.qualifiedAt = earliest(lead.qualifiedAt, at)
+                case "disqualified":
+                    lead.disqualifiedAt = earliest(lead.disqualifiedAt, at)
+                    if let reason = event.reason, !reason.isEmpty { lead.disqualifyReason.record(reason, at: at) }
+                default: break
+                }
+                if let department = event.departmentCode { lead.department.record(department, at: at) }
+                if let manager = event.managerId { lead.manager.record(manager, at: at) }
+            }
+        case let event as LeadConverted:
+            update(lead: event.leadId) { lead in
+                let at = event.convertedAt
+                lead.convertedAt = earliest(lead.convertedAt, at)
+                lead.convertedChannel.record(event.channel.rawValue, at: at)
+                lead.department.record(event.departmentCode, at: at)
+                lead.manager.record(event.managerId, at: at)
+            }
+        case let event as DealOpened:
+            update(deal: event.dealId) { deal in
+                let at = event.openedAt
+                deal.openedAt = earliest(deal.openedAt, at)
+                if let lead = event.leadId { deal.leadId.record(lead, at: at) }
+                deal.department.record(event.departmentCode, at: at)
+                deal.manager.record(event.managerId, at: at)
+                deal.stages.insert(StageEntry(stage: event.stage, enteredAt: at))
+            }
+        case let event as DealStageChanged:
+            update(deal: event.dealId) { $0.stages.insert(StageEntry(stage: event.to, enteredAt: event.changedAt)) }
+        case let event as DealLost:
+            update(deal: event.dealId) { deal in
+                deal.lostAt = earliest(deal.lostAt, event.lostAt)
+                if !event.reason.isEmpty { deal.lostReason.record(event.reason, at: event.lostAt) }
+                // The deals service sends its stage change to `lost` with the same instant; should
+                // that one be late, the deal is lost all the same (the set absorbs the duplicate).
+                deal.stages.insert(StageEntry(stage: Self.lostStage, enteredAt: event.lostAt))
+            }
+        case let event as DealClosed:
+            update(deal: event.dealId) { deal in
+                deal.closedAt = earliest(deal.closedAt, event.closedAt)
+                deal.stages.insert(StageEntry(stage: Self.closedStage, enteredAt: event.closedAt))
+            }
+        default:
+            break
+        }
+    }
+
+    private mutating func update(lead id: UUID, _ change: (inout LeadFacts) -> Void) {
+        change(&leads[id, default: LeadFacts()])
+    }
+
+    private mutating func update(deal id: UUID, _ change: (inout DealFacts) -> Void) {
+        change(&deals[id, default: DealFacts()])
+    }
+
+    // MARK: - Reading
+
+    /// An inquiry as the query sees it.
+    struct InquiryView {
+        var id: UUID
+        var channel: String?
+    }
+
+    /// A lead as the query sees it.
+    struct LeadView {
+        var id: UUID
+        var assigned: Bool
+        var contacted: Bool
+        var qualified: Bool
+        var disqualified: Bool
+        var disqualifyReason: String?
+        var converted: Bool
+    }
+
+    /// A deal as the query sees it.
+    struct DealView {
+        var id: UUID
+        var stage: String
+        var lostReason: String?
+    }
+
+    /// The inquiries received by `asOf`, in the period and of the channel.
+    func inquiryViews(_ query: FunnelQuery) -> [InquiryView] {
+        inquiries.compactMap { id, facts in
+            guard let start = facts.receivedAt, known(start, asOf: query.asOf), query.inPeriod(start) else { return nil }
+            let channel = facts.channel.value(asOf: query.asOf)
+            if let wanted = query.channel, channel != wanted { return nil }
+            return InquiryView(id: id, channel: channel)
+        }
+    }
+
+    /// The leads begun by `asOf`, in the period, of the department, manager and channel.
+    func leadViews(_ query: FunnelQuery) -> [LeadView] {
+        let asOf = query.asOf
+        return leads.compactMap { id, lead in
+            guard let start = lead.startedAt, known(start, asOf: asOf), query.inPeriod(start) else { return nil }
+            if let wanted = query.department, lead.department.value(asOf: asOf) != wanted { return nil }
+            if let wanted = query.manager, lead.manager.value(asOf: asOf) != wanted { return nil }
+            if let wanted = query.channel, lead.channel(asOf: asOf) != wanted { return nil }
+            let converted = known(lead.convertedAt, asOf: asOf)
+            let disqualified = known(lead.disqualifiedAt, asOf: asOf)
+            return LeadView(
+                id: id, assigned: known(lead.assignedAt, asOf: asOf), contacted: known(lead.contactedAt, asOf: asOf),
+                qualified: known(lead.qualifiedAt, asOf: asOf) || converted, disqualified: disqualified,
+                disqualifyReason: disqualified ? lead.disqualifyReason.value(asOf: asOf) : nil, converted: converted)
+        }
+    }
+
+    /// The deals begun by `asOf`, in the period, of the department, manager and (their lead's) channel.
+    func dealViews(_ query: FunnelQuery) -> [DealView] {
+        let asOf = query.asOf
+        return deals.compactMap { id, deal in
+            guard let start = deal.startedAt, known(start, asOf: asOf), query.inPeriod(start),
+                  let stage = deal.stage(asOf: asOf) else { return nil }
+            if let wanted = query.department, deal.department.value(asOf: asOf) != wanted { return nil }
+            if let wanted = query.manager, deal.manager.value(asOf: asOf) != wanted { return nil }
+            if let wanted = query.channel {
+                guard let leadId = deal.leadId.value(asOf: asOf), let lead = leads[leadId],
+                      lead.channel(asOf: asOf) == wanted else { return nil }
+            }
+            return DealView(
+                id: id, stage: stage, lostReason: stage == Self.lostStage ? deal.lostReason.value(asOf: asOf) : nil)
+        }
+    }
+
+    /// The funnel's figures for `query`.
+    public func report(_ query: FunnelQuery) -> FunnelReport {
+        var report = FunnelReport()
+        for inquiry in inquiryViews(query) {
+            report.inquiries += 1
+            report.inquiriesByChannel[inquiry.channel ?? Self.unspecifiedReason, default: 0] += 1
+        }
+        for lead in leadViews(query) {
+            report.leads += 1
+            if lead.assigned { report.assigned += 1 }
+            if lead.contacted { report.contacted += 1 }
+            if lead.qualified { report.qualified += 1 }
+            if lead.converted { report.converted += 1 }
+            if lead.disqualified {
+                report.disqualified += 1
+                report.disqualifiedByReason[lead.disqualifyReason ?? Self.unspecifiedReason, default: 0] += 1
+            }
+        }
+        for deal in dealViews(query) {
+            report.deals += 1
+            report.dealsByStage[deal.stage, default: 0] += 1
+            if deal.stage == Self.closedStage { report.closed += 1 }
+            if deal.stage == Self.lostStage {
+                report.lost += 1
+                report.lostByReason[deal.lostReason ?? Self.unspecifiedReason, default: 0] += 1
+            }
+        }
+        report.conversion = FunnelReport.Conversion(
+            leadToQualified: FunnelReport.percent(report.qualified, of: report.leads),
+            qualifiedToConverted: FunnelReport.percent(report.converted, of: report.qualified),
+            dealToClosed: FunnelReport.percent(report.closed, of: report.deals))
+        return report
+    }
+
+    /// The ids behind one figure of `report(query)`, sorted by their string form. `step` is one of
+    /// `inquiries`, `leads`, `assigned`, `contacted`, `qualified`, `disqualified`, `converted`,
+    /// `deals`, `closed`, `lost` or `stage:<name>`; anything else has no ids.
+    public func drillDown(_ query: FunnelQuery, step: String) -> [UUID] {
+        let ids: [UUID]
+        switch step {
+        case "inquiries": ids = inquiryViews(query).map(\.id)
+        case "leads": ids = leadViews(query).map(\.id)
+        case "assigned": ids = leadViews(query).filter(\.assigned).map(\.id)
+        case "contacted": ids = leadViews(query).filter(\.contacted).map(\.id)
+        case "qualified": ids = leadViews(query).filter(\.qualified).map(\.id)
+        case "disqualified": ids = leadViews(query).filter(\.disqualified).map(\.id)
+        case "converted": ids = leadViews(query).filter(\.converted).map(\.id)
+        case "deals": ids = dealViews(query).map(\.id)
+        case "closed": ids = dealViews(query).filter { $0.stage == Self.closedStage }.map(\.id)
+        case "lost": ids = dealViews(query).filter { $0.stage == Self.lostStage }.map(\.id)
+        default:
+            guard step.hasPrefix("stage:") else { return [] }
+            let stage = String(step.dropFirst("stage:".count))
+            ids = dealViews(query).filter { $0.stage == stage }.map(\.id)
+        }
+        return ids.sorted { $0.uuidString < $1.uuidString }
+    }
+}
+
+extension InquiryFacts {
+    mutating func record(channel value: String, at instant: Date) {
+        receivedAt = earliest(receivedAt, instant)
+        channel.record(value, at: instant)
+    }
+}
