@@ -122,6 +122,22 @@ public final class ChildProcess: Sendable {
         try process.run()
     }
 
+    /// Any program by path (a browser, a tool), its standard output and error in the log file.
+    public init(path: String, arguments: [String]) throws {
+        name = URL(fileURLWithPath: path).lastPathComponent
+        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("dms-\(name)-\(UUID().uuidString.prefix(8)).log")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let handle = try FileHandle(forWritingTo: logFile)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        self.process = process
+        try process.run()
+    }
+
     public var isRunning: Bool { process.isRunning }
     public var output: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 

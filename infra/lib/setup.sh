@@ -2,7 +2,9 @@
 # Every step checks first and does nothing when its work is already done.
 
 DMS_APT_PACKAGES=(postgresql-15 build-essential patch pkg-config libssl-dev zlib1g-dev libzstd-dev
-  liblz4-dev libsasl2-dev libcurl4-openssl-dev python3-venv curl weasyprint poppler-utils)
+  liblz4-dev libsasl2-dev libcurl4-openssl-dev python3-venv curl weasyprint poppler-utils
+  # The reporting dashboard's test loads it in a real browser (headless).
+  chromium unzip)
 
 ensure_toolchain() {
   command -v swift >/dev/null || [ -x /opt/swift/usr/bin/swift ] ||

@@ -11,6 +11,7 @@ public func buildApplication(
     let platform = try ServicePlatform(configuration: configuration, migrationsDirectory: ReportingMigrations.directory, metrics: metrics)
     let context = ReportingContext(postgres: platform.postgres, funnel: FunnelProjection())
     let router = platform.makeRouter { api, _ in addReportingRoutes(api, context) }
+    addDashboardRoutes(router, context)
     return platform.makeApplication(
         router: router,
         services: [

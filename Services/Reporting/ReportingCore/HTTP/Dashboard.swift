@@ -1,0 +1,190 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import PostgresNIO
+import ServiceLifecycle
+
+/// The management dashboard: `GET /` renders the funnel on the server (figures, an SVG chart,
+/// conversion rates) with the filters of its query string, and a small script of our own (no
+/// CDN) keeps it live from `GET /dashboard/stream` (server-sent events: the report again whenever
+/// the read model moved). Both are outside `/v1` and need no service token: serve the port only
+/// to the office network or behind the company's single sign-on proxy.
+func addDashboardRoutes(_ router: Router<BasicRequestContext>, _ context: ReportingContext) {
+    let postgres = context.postgres
+    let funnel = context.funnel
+
+    router.get("/") { request, ctx -> Response in
+        let query = try funnelQuery(request)
+        try await funnel.catchUp(client: postgres, logger: ctx.logger)
+        let report = await funnel.report(query)
+        var fields: [String: String] = [:]
+        for name in ["from", "to", "department", "manager", "channel"] {
+            fields[name] = request.uri.queryParameters[Substring(name)].map(String.init)
+        }
+        let html = DashboardPage.render(report, query: request.uri.query ?? "", fields: fields)
+        return Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    router.get("dashboard/stream") { request, ctx -> Response in
+        let query = try funnelQuery(request)
+        let logger = ctx.logger
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(string: ": connected\n\n"))
+                // The report whenever the read model moved, and a keep-alive comment every 15 s.
+                let (chunks, continuation) = AsyncStream.makeStream(of: String.self)
+                let producer = Task {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys]
+                    var sent: Int64 = -1
+                    var quiet = 0
+                    while !Task.isCancelled {
+                        do {
+                            try await funnel.catchUp(client: postgres, logger: logger)
+                            let position = await funnel.status.position
+                            if position != sent {
+                                sent = position
+                                quiet = 0
+                                let json = String(decoding: try encoder.encode(await funnel.report(query)), as: UTF8.self)
+                                continuation.yield("event: funnel\ndata: \(json)\n\n")
+                            } else {
+                                quiet += 1
+                                if quiet % 30 == 0 { continuation.yield(": keep-alive\n\n") }
+                            }
+                        } catch {
+                            logger.debug("dashboard stream could not read the log", metadata: ["error": "\(error)"])
+                        }
+                        try? await Task.sleep(for: .milliseconds(500))
+                    }
+                    continuation.finish()
+                }
+                defer { producer.cancel() }
+                // The server waits for open responses when it shuts down: this one ends then.
+                try await withGracefulShutdownHandler {
+                    for await chunk in chunks { try await writer.write(ByteBuffer(string: chunk)) }
+                } onGracefulShutdown: {
+                    continuation.finish()
+                }
+                try await writer.finish(nil)
+            })
+    }
+}
+
+/// The page, rendered with the figures in it (readable without the script, and by a test reading
+/// the DOM): every figure carries `data-figure="<name>"`.
+enum DashboardPage {
+    static let steps: [(key: String, title: String)] = [
+        ("inquiries", "Inquiries"), ("leads", "Leads"), ("qualified", "Qualified"), ("converted", "Converted"), ("deals", "Deals"),
+        ("closed", "Closed"), ("lost", "Lost"),
+    ]
+
+    static func value(_ report: FunnelReport, _ key: String) -> Int {
+        switch key {
+        case "inquiries": report.inquiries
+        case "leads": report.leads
+        case "qualified": report.qualified
+        case "converted": report.converted
+        case "deals": report.deals
+        case "closed": report.closed
+        case "lost": report.lost
+        default: 0
+        }
+    }
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    static func percent(_ value: Decimal?) -> String { value.map { "\($0) %" } ?? "—" }
+
+    static func render(_ report: FunnelReport, query: String, fields: [String: String]) -> String {
+        let widest = max(1, steps.map { value(report, $0.key) }.max() ?? 1)
+        var bars = ""
+        for (index, step) in steps.enumerated() {
+            let count = value(report, step.key)
+            let width = Int((Double(count) / Double(widest) * 560).rounded())
+            let y = index * 34
+            bars += """
+                <g transform="translate(0,\(y))"><text x="0" y="20">\(step.title)</text>\
+                <rect data-bar="\(step.key)" x="110" y="4" height="22" width="\(width)" rx="3"></rect>\
+                <text x="\(120 + width)" y="20" data-figure="\(step.key)">\(count)</text></g>
+
+                """
+        }
+        let stages = report.dealsByStage.sorted { $0.key < $1.key }
+            .map { "<tr><td>\(escape($0.key))</td><td data-figure=\"stage:\(escape($0.key))\">\($0.value)</td></tr>" }.joined()
+        let lostReasons = report.lostByReason.sorted { $0.key < $1.key }
+            .map { "<tr><td>\(escape($0.key))</td><td data-figure=\"lost:\(escape($0.key))\">\($0.value)</td></tr>" }.joined()
+        func field(_ name: String, _ label: String) -> String {
+            let current = fields[name] ?? ""
+            return "<label>\(label) <input name=\"\(name)\" value=\"\(escape(current))\"></label>"
+        }
+        return """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>DMS — sales funnel</title>
+            <style>
+            body{font-family:"DejaVu Sans",sans-serif;margin:24px;color:#1d2733}
+            h1{font-size:22px} form{margin:12px 0} label{margin-right:12px;font-size:13px}
+            rect{fill:#2f6db5} svg text{font-size:14px} table{border-collapse:collapse;margin-top:12px}
+            td{padding:2px 12px 2px 0;font-size:14px} .rates span{margin-right:18px} #live{font-size:12px;color:#6b7785}
+            </style></head>
+            <body>
+            <h1>Sales funnel</h1>
+            <form method="get">\(field("from", "From")) \(field("to", "To")) \(field("department", "Department")) \(field("manager", "Manager")) \
+            \(field("channel", "Channel")) <button type="submit">Apply</button></form>
+            <svg width="760" height="\(steps.count * 34)" role="img" aria-label="funnel">
+            \(bars)</svg>
+            <p class="rates"><span>Lead → qualified: <b data-figure="rate:leadToQualified">\(percent(report.conversion.leadToQualified))</b></span>\
+            <span>Qualified → converted: <b data-figure="rate:qualifiedToConverted">\(percent(report.conversion.qualifiedToConverted))</b></span>\
+            <span>Deal → closed: <b data-figure="rate:dealToClosed">\(percent(report.conversion.dealToClosed))</b></span></p>
+            <table><tr><th>Deals by stage</th><th></th></tr><tbody id="stages">\(stages)</tbody></table>
+            <table><tr><th>Lost, by reason</th><th></th></tr><tbody id="lost">\(lostReasons)</tbody></table>
+            <p id="live" data-state="connecting">connecting…</p>
+            <script>
+            (function () {
+              var steps = \(Self.stepKeysJSON);
+              var source = new EventSource("/dashboard/stream?\(escape(query))");
+              var live = document.getElementById("live");
+              source.addEventListener("funnel", function (message) {
+                var report = JSON.parse(message.data);
+                var widest = Math.max(1, Math.max.apply(null, steps.map(function (s) { return report[s]; })));
+                steps.forEach(function (s) {
+                  var text = document.querySelector('[data-figure="' + s + '"]');
+                  var bar = document.querySelector('[data-bar="' + s + '"]');
+                  var width = Math.round(report[s] / widest * 560);
+                  bar.setAttribute("width", width);
+                  text.setAttribute("x", 120 + width);
+                  text.textContent = report[s];
+                });
+                ["leadToQualified", "qualifiedToConverted", "dealToClosed"].forEach(function (r) {
+                  var value = report.conversion[r];
+                  document.querySelector('[data-figure="rate:' + r + '"]').textContent = value === undefined ? "\u{2014}" : value + " %";
+                });
+                live.textContent = "live, updated " + new Date().toLocaleTimeString();
+                live.setAttribute("data-state", "live");
+              });
+              source.onerror = function () { live.textContent = "reconnecting…"; live.setAttribute("data-state", "reconnecting"); };
+            })();
+            </script>
+            </body></html>
+            """
+    }
+
+    static var stepKeysJSON: String { "[" + steps.map { "\"\($0.key)\"" }.joined(separator: ",") + "]" }
+}
