@@ -91,3 +91,59 @@ struct FunnelAPITests {
         }
     }
 }
+
+/// Marketing exports over HTTP: the Mailchimp file, the export record listing what was left out,
+/// the "since" export, the call list as XLSX, and the timeliness figures.
+@Suite("Reporting: exports and timeliness over HTTP")
+struct ExportAPITests {
+    static func contact(_ id: UUID, _ name: String, emails: [String], consent: Bool, phone: String? = nil) -> ContactSnapshot {
+        ContactSnapshot(
+            contactId: id, name: name, counterpartyId: nil, managerId: nil, phones: phone.map { [ContactPhone(e164: $0, raw: $0)] } ?? [],
+            emails: emails, marketingConsent: consent)
+    }
+
+    @Test("the Mailchimp export is the file Mailchimp imports, lists what it left out, and a since-export has exactly the changed contacts")
+    func mailchimp() async throws {
+        try await ServiceHarness.withLiveService(.reporting, migrationsDirectory: ReportingMigrations.directory, routes: addReportingRoutes) { client, url in
+            let anna = UUID(), boris = UUID(), clone = UUID(), broken = UUID(), silent = UUID()
+            let contacts = [
+                Self.contact(anna, "Анна Петрова", emails: ["anna@example.ru"], consent: true, phone: "+79161234567"),
+                Self.contact(boris, "Boris, Jr.", emails: ["boris@example.com"], consent: true),
+                Self.contact(clone, "Anna Again", emails: ["ANNA@example.ru"], consent: true),
+                Self.contact(broken, "No Domain", emails: ["nobody@"], consent: true),
+                Self.contact(silent, "Quiet", emails: ["quiet@example.com"], consent: false),
+            ]
+            for (n, contact) in contacts.enumerated() {
+                try await FunnelAPITests.log(ContactRegistered(contact: contact), at: "2026-11-0\(n + 1)T10:00:00Z", topic: Topic.leadsEvents, url: url)
+            }
+            var headers = ServiceHarness.authorized
+            headers[.accept] = "text/csv"
+            let (status, body, id, skipped) = try await client.execute(uri: "/v1/exports/mailchimp?segment=consent", method: .get, headers: headers) {
+                (Int($0.status.code), String(buffer: $0.body), $0.headers[.init("DMS-Export-Id")!], $0.headers[.init("DMS-Export-Skipped")!])
+            }
+            #expect(status == 200)
+            let lines = body.components(separatedBy: "\r\n")
+            #expect(lines.first == "Email Address,First Name,Last Name,Phone Number,Company,Tags")
+            #expect(lines.filter { $0.lowercased().hasPrefix("anna@example.ru,") }.count == 1, "one row per address, any case: \(lines)")
+            #expect(lines.contains("boris@example.com,\"Boris,\",Jr.,,,"), "\(lines)")
+            #expect(!body.contains("quiet@") && !body.contains("nobody@") && skipped == "2")
+            let record = try await client.call(.get, "/v1/exports/\(try #require(id))")
+            #expect(record.body.contains("\"duplicate\"") && record.body.contains("\"invalid\""), "\(record.body)")
+
+            try await FunnelAPITests.log(
+                ContactUpdated(contact: Self.contact(boris, "Boris Ivanov", emails: ["boris@example.com"], consent: true)),
+                at: "2999-01-01T10:00:00Z", topic: Topic.leadsEvents, url: url)
+            let since = try await client.call(.get, "/v1/exports/mailchimp?segment=consent&since=\(try #require(id))")
+            let rows = since.body.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            #expect(rows.count == 2 && rows[1].hasPrefix("boris@example.com,Boris,Ivanov"), "\(rows)")
+            #expect(try await client.call(.get, "/v1/exports/mailchimp?since=\(UUID())").status == 404)
+
+            let (xlsxStatus, type, bytes) = try await client.execute(uri: "/v1/exports/call-list?segment=all&format=xlsx", method: .get, headers: ServiceHarness.authorized) {
+                (Int($0.status.code), $0.headers[.contentType] ?? "", Array($0.body.readableBytesView))
+            }
+            #expect(xlsxStatus == 200 && type.contains("spreadsheetml") && bytes.prefix(2) == [0x50, 0x4B], "a ZIP (PK…)")
+            #expect(try await client.call(.get, "/v1/exports/call-list?segment=nobody").status == 422)
+            #expect(try await client.call(.get, "/v1/timeliness").status == 200)
+        }
+    }
+}

@@ -7,21 +7,7 @@ import TestSupport
 
 // MARK: - Fixture
 
-/// One event as the projection receives it: the payload and its envelope's `occurredAt`.
-private struct Fed: Sendable {
-    var payload: any EventPayload
-    var occurredAt: Date
-}
-
-private func at(_ iso: String) -> Date {
-    guard let date = Timestamp.parse(iso) else { fatalError("not an ISO 8601 instant: \(iso)") }
-    return date
-}
-
-/// A readable fixed id: kind 1 = lead, 2 = deal, 3 = inquiry, 4 = call, 9 = manager.
-private func id(_ kind: Int, _ n: Int) -> UUID {
-    UUID(uuidString: "00000000-0000-0000-000\(kind)-" + String(repeating: "0", count: 12 - String(n).count) + String(n))!
-}
+// Ids (`id(kind, n)`): kind 1 = lead, 2 = deal, 3 = inquiry, 4 = call, 9 = manager.
 
 private func inquiry(_ inquiryId: UUID, _ channel: InquiryChannel, _ when: String) -> Fed {
     Fed(payload: InquiryReceived(

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Hummingbird
+import NIOCore
 import PostgresNIO
 import ServiceKit
 
@@ -31,6 +32,7 @@ public func addReportingRoutes(_ api: RouterGroup<BasicRequestContext>, _ platfo
 func addReportingRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: ReportingContext) {
     let postgres = context.postgres
     let funnel = context.funnel
+    addExportRoutes(api, context)
 
     // The funnel: inquiries → leads → qualified → converted → deals by stage → closed / lost, with
     // conversion rates; filtered by period, department, manager and channel, as of any instant.
@@ -52,20 +54,128 @@ func addReportingRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: Repo
         return try json(Ids(step: step, ids: await funnel.drillDown(query, step: step)), status: .ok)
     }
 
+    // Timeliness: time to triage and to first contact, SLA breaches, overdue tasks, per manager,
+    // and time spent per deal stage; "as of" defaults to now.
+    api.get("timeliness") { request, ctx -> Response in
+        let funnelFilter = try funnelQuery(request)
+        let query = TimelinessQuery(
+            from: funnelFilter.from, to: funnelFilter.to, asOf: funnelFilter.asOf ?? Date(), department: funnelFilter.department,
+            manager: funnelFilter.manager)
+        try await funnel.catchUp(client: postgres, logger: ctx.logger)
+        return try json(await funnel.timeliness(query), status: .ok)
+    }
+
     api.get("projections") { _, ctx -> Response in
         try await funnel.catchUp(client: postgres, logger: ctx.logger)
         struct Projections: Codable { var items: [FunnelProjection.Status] }
-        return try json(Projections(items: [await funnel.status]), status: .ok)
+        return try json(Projections(items: await funnel.statuses), status: .ok)
     }
 
-    // Replays the whole event log into a fresh model: the same events give the same figures.
+    // Replays the whole event log into fresh models (the read models share one log position, so
+    // rebuilding one rebuilds them all): the same events give the same figures.
     api.post("projections/:name/rebuild") { _, ctx -> Response in
         let name = ctx.parameters.get("name") ?? ""
-        guard name == "funnel" else { throw ReportingError.notFound("no projection \(name); there is: funnel") }
+        guard FunnelProjection.names.contains(name) else {
+            throw ReportingError.notFound("no projection \(name); there are: \(FunnelProjection.names.joined(separator: ", "))")
+        }
         let started = Date()
         let (events, report) = try await funnel.rebuild(client: postgres, logger: ctx.logger)
         struct Rebuilt: Codable { var name: String; var events: Int; var seconds: Double; var report: FunnelReport }
         return try json(Rebuilt(name: name, events: events, seconds: Date().timeIntervalSince(started), report: report), status: .ok)
+    }
+}
+
+// MARK: Marketing exports
+
+/// Exports as recorded: what was taken when, and what was left out.
+struct ExportRecord: Codable, Sendable {
+    var id: UUID
+    var kind: String
+    var segment: String
+    var takenAt: Date
+    var sinceExport: UUID?
+    var rows: Int
+    var skipped: [MailchimpExport.Skipped]
+}
+
+func addExportRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: ReportingContext) {
+    let postgres = context.postgres
+    let models = context.funnel
+
+    @Sendable func segment(_ request: Request) throws -> AudienceSegment {
+        let text = request.uri.queryParameters["segment"].map(String.init) ?? "consent"
+        guard let segment = AudienceSegment(rawValue: text) else {
+            throw ReportingError.invalid("segment is all, consent, manager:<staff id> or company:<name>, not \(text)")
+        }
+        return segment
+    }
+
+    // A CSV Mailchimp imports as is; `since=<export id>` gives only the contacts changed since that
+    // export. Left-out addresses are listed in the export's record (`GET /v1/exports/{id}`).
+    api.get("exports/mailchimp") { request, ctx -> Response in
+        let segment = try segment(request)
+        let tags = request.uri.queryParameters["tags"].map { $0.split(separator: ",").map(String.init) } ?? []
+        var since: (id: UUID, at: Date)?
+        if let text = request.uri.queryParameters["since"].map(String.init) {
+            guard let id = UUID(uuidString: text),
+                let at = try await postgres.query("SELECT taken_at FROM exports WHERE id = \(id) AND kind = 'mailchimp'", logger: ctx.logger)
+                    .collect().first?.decode(Date.self)
+            else { throw ReportingError.notFound("no Mailchimp export \(text) to start from") }
+            since = (id, at)
+        }
+        try await models.catchUp(client: postgres, logger: ctx.logger)
+        let takenAt = Date()
+        let contacts = await models.contacts(segment)
+        let export = since.map { MailchimpExport.export(contacts, tags: tags, changedSince: $0.at) } ?? MailchimpExport.export(contacts, tags: tags)
+        let id = UUID()
+        let skipped = String(decoding: try JSONEncoder().encode(export.skipped), as: UTF8.self)
+        try await postgres.query(
+            """
+            INSERT INTO exports (id, kind, segment, taken_at, since_export, rows, skipped)
+            VALUES (\(id), 'mailchimp', \(segment.rawValue), \(takenAt), \(since?.id), \(export.rows), \(skipped)::jsonb)
+            """, logger: ctx.logger)
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"mailchimp-\(id.uuidString.lowercased()).csv\"",
+                .init("DMS-Export-Id")!: id.uuidString.lowercased(), .init("DMS-Export-Skipped")!: String(export.skipped.count),
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: Array(export.data))))
+    }
+
+    // A telemarketing list as CSV (default) or XLSX (`format=xlsx`).
+    api.get("exports/call-list") { request, ctx -> Response in
+        let segment = try segment(request)
+        let format = request.uri.queryParameters["format"].map(String.init) ?? "csv"
+        guard format == "csv" || format == "xlsx" else { throw ReportingError.invalid("format is csv or xlsx") }
+        try await models.catchUp(client: postgres, logger: ctx.logger)
+        let list = CallList(await models.contacts(segment))
+        let id = UUID()
+        try await postgres.query(
+            """
+            INSERT INTO exports (id, kind, segment, taken_at, rows, skipped)
+            VALUES (\(id), 'call_list', \(segment.rawValue), \(Date()), \(list.rows.count), '[]'::jsonb)
+            """, logger: ctx.logger)
+        let bytes = format == "xlsx" ? try list.xlsx() : list.csvData
+        let type = format == "xlsx" ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "text/csv; charset=utf-8"
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: type, .contentDisposition: "attachment; filename=\"call-list-\(id.uuidString.lowercased()).\(format)\"",
+                .init("DMS-Export-Id")!: id.uuidString.lowercased(),
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: Array(bytes))))
+    }
+
+    api.get("exports/:id") { _, ctx -> Response in
+        guard let id = ctx.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw ReportingError.notFound("no such export") }
+        let rows = try await postgres.query(
+            "SELECT kind, segment, taken_at, since_export, rows, skipped::text FROM exports WHERE id = \(id)", logger: ctx.logger)
+        for try await (kind, segment, taken, since, count, skipped) in rows.decode((String, String, Date, UUID?, Int, String).self) {
+            let list = try JSONDecoder().decode([MailchimpExport.Skipped].self, from: Data(skipped.utf8))
+            return try json(ExportRecord(id: id, kind: kind, segment: segment, takenAt: taken, sinceExport: since, rows: count, skipped: list), status: .ok)
+        }
+        throw ReportingError.notFound("no export \(id)")
     }
 }
 

@@ -5,16 +5,21 @@ import Metrics
 import PostgresNIO
 import ServiceLifecycle
 
-/// The funnel read model, kept in memory and fed from the consumed-event log (`consumed_events`,
-/// written by the inbox): every replica tails the same log, so each sees every event whatever
-/// partitions it consumes. The model's updates are order-independent and idempotent, which is
-/// what lets a tail re-read a few rows (`overlap`, for transactions that committed out of
-/// position order) and a rebuild replay the whole log to exactly the same result.
+/// The read models (the funnel, the marketing audience), kept in memory and fed from the
+/// consumed-event log (`consumed_events`, written by the inbox): every replica tails the same log,
+/// so each sees every event whatever partitions it consumes. The models' updates are
+/// order-independent and idempotent, which is what lets a tail re-read a few rows (`overlap`, for
+/// transactions that committed out of position order) and a rebuild replay the whole log to
+/// exactly the same result.
 actor FunnelProjection {
     static let registry = EventRegistry([
         InquiryReceived.self, CallRegistered.self, LeadCreated.self, LeadStateChanged.self, LeadConverted.self, DealOpened.self,
-        DealStageChanged.self, DealLost.self, DealClosed.self,
+        DealStageChanged.self, DealLost.self, DealClosed.self, ContactRegistered.self, ContactUpdated.self, ContactsMerged.self,
+        CounterpartyRegistered.self, CounterpartyUpdated.self, LeadTriageOverdue.self, LeadResponseOverdue.self, TaskCreated.self,
+        TaskCompleted.self, TaskOverdue.self,
     ])
+    /// The read models this host keeps (all fed from the same log position).
+    static let names = ["funnel", "timeliness", "audience"]
 
     /// What `/v1/projections` reports about it.
     struct Status: Codable, Sendable {
@@ -27,6 +32,8 @@ actor FunnelProjection {
     }
 
     private(set) var model = FunnelModel()
+    private(set) var audience = AudienceModel()
+    private(set) var timeliness = TimelinessModel()
     private var position: Int64 = 0
     private var applied = 0
     private var lastEventAt: Date?
@@ -41,6 +48,14 @@ actor FunnelProjection {
     var status: Status {
         Status(name: "funnel", position: position, eventsApplied: applied, lastEventAt: lastEventAt, lagSeconds: lagSeconds)
     }
+
+    var statuses: [Status] {
+        Self.names.map { Status(name: $0, position: position, eventsApplied: applied, lastEventAt: lastEventAt, lagSeconds: lagSeconds) }
+    }
+
+    func contacts(_ segment: AudienceSegment) -> [AudienceContact] { audience.contacts(segment: segment) }
+
+    func timeliness(_ query: TimelinessQuery) -> TimelinessReport { timeliness.report(query) }
 
     func report(_ query: FunnelQuery) -> FunnelReport { model.report(query) }
 
@@ -72,6 +87,8 @@ actor FunnelProjection {
     /// A new model from the whole log; the answer is the report it gives and how many events it read.
     func rebuild(client: PostgresClient, logger: Logger) async throws -> (events: Int, report: FunnelReport) {
         model = FunnelModel()
+        audience = AudienceModel()
+        timeliness = TimelinessModel()
         position = 0
         applied = 0
         let read = try await catchUp(client: client, logger: logger)
@@ -86,12 +103,16 @@ actor FunnelProjection {
         do {
             guard case .known(let payload) = try Self.registry.decode(envelope) else { return }
             model.apply(payload, occurredAt: envelope.occurredAt)
+            audience.apply(payload, occurredAt: envelope.occurredAt)
+            timeliness.apply(payload, occurredAt: envelope.occurredAt)
             applied += 1
             let now = clock()
             lastEventAt = envelope.occurredAt
             lagSeconds = max(0, now.timeIntervalSince(envelope.occurredAt))
-            Timer(label: "dms_projection_lag_seconds", dimensions: [("projection", "funnel")])
-                .recordNanoseconds(Int64((lagSeconds ?? 0) * 1_000_000_000))
+            for name in Self.names {
+                Timer(label: "dms_projection_lag_seconds", dimensions: [("projection", name)])
+                    .recordNanoseconds(Int64((lagSeconds ?? 0) * 1_000_000_000))
+            }
         } catch {
             logger.warning("a consumed event could not be read by the funnel", metadata: ["type": "\(envelope.type)", "error": "\(error)"])
         }
