@@ -17,6 +17,8 @@ let serviceExtras: [String: (dependencies: [Target.Dependency], resources: [Reso
     "Deals": ([.product(name: "Mustache", package: "swift-mustache")], [.copy("Templates")]),
     // Dealers' API keys are stored as SHA-256 (swift-crypto is already in the graph through
     // postgres-nio); deliveries are pushed to dealers' endpoints with async-http-client.
+    // Reporting creates "call the client" tasks in deals over internal HTTP.
+    "Reporting": ([.product(name: "AsyncHTTPClient", package: "async-http-client")], []),
     "DealerInfo": (
         [.product(name: "Crypto", package: "swift-crypto"), .product(name: "AsyncHTTPClient", package: "async-http-client")], []
     ),

@@ -6,7 +6,7 @@ import PostgresNIO
 /// Several services as real processes on a broker and databases of the test's own: each service
 /// gets a fresh database, the processes are awaited until ready, `seed` SQL files are applied once
 /// their migrations have run, and everything is stopped and dropped afterwards, also on failure
-/// (with the tail of each log in the error).
+/// (with the tail of each log in the error). Services start in the order given.
 public enum ScratchSuite {
     static let logger = Logger(label: "e2e.scratch-suite")
 
@@ -42,7 +42,10 @@ public enum ScratchSuite {
                 var components = URLComponents(string: TestEnvironment.current.adminDatabaseURL)!
                 components.path = "/" + name
                 urls[service] = components.string!
-                var env = environment
+                // `{<service>}` in a value stands for the base URL of a service started before this one.
+                var env = environment.mapValues { value in
+                    processes.reduce(value) { $0.replacingOccurrences(of: "{\($1.key.rawValue)}", with: $1.value.baseURL) }
+                }
                 env["DMS_DATABASE_URL"] = components.string!
                 env["DMS_KAFKA_BROKERS"] = broker.address
                 processes[service] = try ServiceProcess(service, environment: env)

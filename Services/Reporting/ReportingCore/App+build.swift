@@ -9,7 +9,7 @@ public func buildApplication(
     configuration: ServiceConfiguration, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
 ) async throws -> some ApplicationProtocol {
     let platform = try ServicePlatform(configuration: configuration, migrationsDirectory: ReportingMigrations.directory, metrics: metrics)
-    let context = ReportingContext(postgres: platform.postgres, funnel: FunnelProjection())
+    let context = ReportingContext(platform: platform)
     let router = platform.makeRouter { api, _ in addReportingRoutes(api, context) }
     addDashboardRoutes(router, context)
     return platform.makeApplication(

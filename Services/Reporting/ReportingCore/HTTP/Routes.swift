@@ -9,11 +9,13 @@ import ServiceKit
 enum ReportingError: Error, ProblemConvertible {
     case invalid(String)
     case notFound(String)
+    case upstream(String)
 
     var problem: ProblemDetails {
         switch self {
         case .invalid(let detail): ProblemDetails(title: "Unprocessable", status: 422, detail: detail)
         case .notFound(let detail): ProblemDetails(title: "Not Found", status: 404, detail: detail)
+        case .upstream(let detail): ProblemDetails(title: "Bad Gateway", status: 502, detail: detail)
         }
     }
 }
@@ -21,18 +23,31 @@ enum ReportingError: Error, ProblemConvertible {
 struct ReportingContext: Sendable {
     let postgres: PostgresClient
     let funnel: FunnelProjection
+    let deals: DealsClient
+}
+
+extension ReportingContext {
+    init(platform: ServicePlatform) {
+        let environment = platform.configuration.environment
+        self.init(
+            postgres: platform.postgres, funnel: FunnelProjection(),
+            deals: DealsClient(
+                baseURL: environment["DMS_DEALS_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8083",
+                token: platform.configuration.serviceToken))
+    }
 }
 
 /// The routes as `ServiceHarness` mounts them in tests: a funnel of their own, brought up to date
 /// from the event log on every read.
 public func addReportingRoutes(_ api: RouterGroup<BasicRequestContext>, _ platform: ServicePlatform) {
-    addReportingRoutes(api, ReportingContext(postgres: platform.postgres, funnel: FunnelProjection()))
+    addReportingRoutes(api, ReportingContext(platform: platform))
 }
 
 func addReportingRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: ReportingContext) {
     let postgres = context.postgres
     let funnel = context.funnel
     addExportRoutes(api, context)
+    addCallListTaskRoute(api, postgres, context.deals)
 
     // The funnel: inquiries → leads → qualified → converted → deals by stage → closed / lost, with
     // conversion rates; filtered by period, department, manager and channel, as of any instant.
@@ -151,10 +166,13 @@ func addExportRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: Reporti
         try await models.catchUp(client: postgres, logger: ctx.logger)
         let list = CallList(await models.contacts(segment))
         let id = UUID()
+        let entries = String(decoding: try JSONEncoder().encode(list.rows.map {
+            CallListEntry(contactId: $0.contactId, contact: $0.contact, company: $0.company, phones: $0.phones, managerId: $0.managerId)
+        }), as: UTF8.self)
         try await postgres.query(
             """
-            INSERT INTO exports (id, kind, segment, taken_at, rows, skipped)
-            VALUES (\(id), 'call_list', \(segment.rawValue), \(Date()), \(list.rows.count), '[]'::jsonb)
+            INSERT INTO exports (id, kind, segment, taken_at, rows, skipped, entries)
+            VALUES (\(id), 'call_list', \(segment.rawValue), \(Date()), \(list.rows.count), '[]'::jsonb, \(entries)::jsonb)
             """, logger: ctx.logger)
         let bytes = format == "xlsx" ? try list.xlsx() : list.csvData
         let type = format == "xlsx" ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "text/csv; charset=utf-8"
