@@ -14,9 +14,9 @@ struct FunnelAPITests {
     static func at(_ text: String) -> Date { Timestamp.parse(text)! }
 
     /// Stores an event as the inbox does.
-    static func log<P: EventPayload>(_ payload: P, at occurred: String, topic: String, url: String) async throws {
+    static func log<P: EventPayload>(_ payload: P, at occurred: String, topic: String, url: String, key: UUID = UUID()) async throws {
         let envelope = try EventEnvelope(
-            occurredAt: at(occurred), source: "test", key: UUID().uuidString, correlationId: UUID(), payload: payload)
+            occurredAt: at(occurred), source: "test", key: key.uuidString.lowercased(), correlationId: UUID(), payload: payload)
         let json = String(decoding: try envelope.encoded(), as: UTF8.self).replacingOccurrences(of: "'", with: "''")
         try await ServiceHarness.applySQL(
             """
@@ -58,7 +58,7 @@ struct FunnelAPITests {
                 try await Self.log(
                     DealOpened(dealId: id, leadId: leadID, counterpartyName: "ООО", managerId: manager, departmentCode: "alto", stage: "selection",
                                total: nil, openedAt: Self.at("2026-11-03T10:00:01Z")),
-                    at: "2026-11-03T10:00:01Z", topic: Topic.dealsEvents, url: url)
+                    at: "2026-11-03T10:00:01Z", topic: Topic.dealsEvents, url: url, key: id)
             }
             try await Self.log(
                 DealStageChanged(dealId: deal, from: "selection", to: "contract", probability: 60, total: nil, changedBy: manager,
@@ -67,10 +67,10 @@ struct FunnelAPITests {
             try await Self.log(
                 DealStageChanged(dealId: lost, from: "selection", to: "lost", probability: 0, total: nil, changedBy: manager,
                                  changedAt: Self.at("2026-11-11T10:00:00Z")),
-                at: "2026-11-11T10:00:00Z", topic: Topic.dealsEvents, url: url)
+                at: "2026-11-11T10:00:00Z", topic: Topic.dealsEvents, url: url, key: lost)
             try await Self.log(
                 DealLost(dealId: lost, reason: "competitor", comment: nil, lostAt: Self.at("2026-11-11T10:00:00Z")),
-                at: "2026-11-11T10:00:00Z", topic: Topic.dealsEvents, url: url)
+                at: "2026-11-11T10:00:01Z", topic: Topic.dealsEvents, url: url, key: lost)
 
             let now = try await client.call(.get, "/v1/funnel").decode(Report.self)
             #expect(now.inquiries == 1 && now.leads == 2 && now.qualified == 1 && now.converted == 1 && now.deals == 2)
@@ -81,6 +81,9 @@ struct FunnelAPITests {
             #expect(filtered.leads == 0 && filtered.deals == 0)
             struct Ids: Decodable { var ids: [UUID] }
             #expect(try await client.call(.get, "/v1/funnel/drill-down?step=lost").decode(Ids.self).ids == [lost])
+            struct Events: Decodable { var items: [Event]; struct Event: Decodable { var type: String } }
+            let behind = try await client.call(.get, "/v1/events?key=\(lost)").decode(Events.self)
+            #expect(behind.items.map(\.type) == ["DealOpened", "DealStageChanged", "DealLost"], "the events behind the lost deal")
             #expect(try await client.call(.get, "/v1/funnel?asOf=yesterday").status == 422)
 
             struct Rebuilt: Decodable { var events: Int; var report: Report }

@@ -80,6 +80,24 @@ func addReportingRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: Repo
         return try json(await funnel.timeliness(query), status: .ok)
     }
 
+    // The events behind a figure: everything the log holds about one lead, deal, contact or
+    // inquiry (events are keyed by the entity they are about), oldest first.
+    api.get("events") { request, ctx -> Response in
+        guard let key = request.uri.queryParameters["key"].map(String.init), !key.isEmpty else {
+            throw ReportingError.invalid("key is the id of a lead, deal, contact, order or inquiry (as drill-down returns them)")
+        }
+        let rows = try await postgres.query(
+            """
+            SELECT envelope::text FROM consumed_events
+            WHERE envelope->>'key' = \(key.lowercased()) OR envelope->>'key' = \(key.uppercased())
+            ORDER BY occurred_at, position LIMIT 1000
+            """, logger: ctx.logger)
+        var items: [JSONPayload] = []
+        for try await text in rows.decode(String.self) { items.append(try JSONDecoder().decode(JSONPayload.self, from: Data(text.utf8))) }
+        struct Events: Codable { var key: String; var items: [JSONPayload] }
+        return try json(Events(key: key, items: items), status: .ok)
+    }
+
     api.get("projections") { _, ctx -> Response in
         try await funnel.catchUp(client: postgres, logger: ctx.logger)
         struct Projections: Codable { var items: [FunnelProjection.Status] }
