@@ -31,14 +31,14 @@ actor FunnelProjection {
         var lagSeconds: Double?
     }
 
-    private(set) var model = FunnelModel()
-    private(set) var audience = AudienceModel()
-    private(set) var timeliness = TimelinessModel()
+    private(set) var models = ReadModels()
     private var position: Int64 = 0
     private var applied = 0
     private var lastEventAt: Date?
     private var lagSeconds: Double?
     private let overlap: Int64 = 64
+    /// The positions applied lately, so the overlap re-read applies only rows it had not seen.
+    private var recent = RecentPositions(capacity: 4096)
     private let clock: @Sendable () -> Date
 
     init(clock: @escaping @Sendable () -> Date = { Date() }) {
@@ -53,13 +53,13 @@ actor FunnelProjection {
         Self.names.map { Status(name: $0, position: position, eventsApplied: applied, lastEventAt: lastEventAt, lagSeconds: lagSeconds) }
     }
 
-    func contacts(_ segment: AudienceSegment) -> [AudienceContact] { audience.contacts(segment: segment) }
+    func contacts(_ segment: AudienceSegment) -> [AudienceContact] { models.audience.contacts(segment: segment) }
 
-    func timeliness(_ query: TimelinessQuery) -> TimelinessReport { timeliness.report(query) }
+    func timeliness(_ query: TimelinessQuery) -> TimelinessReport { models.timeliness.report(query) }
 
-    func report(_ query: FunnelQuery) -> FunnelReport { model.report(query) }
+    func report(_ query: FunnelQuery) -> FunnelReport { models.funnel.report(query) }
 
-    func drillDown(_ query: FunnelQuery, step: String) -> [UUID] { model.drillDown(query, step: step) }
+    func drillDown(_ query: FunnelQuery, step: String) -> [UUID] { models.funnel.drillDown(query, step: step) }
 
     /// Applies what the log holds beyond the last position (re-reading `overlap` rows before it);
     /// returns how many rows were read.
@@ -74,7 +74,11 @@ actor FunnelProjection {
             var newest = position
             for row in rows {
                 let (at, text) = try row.decode((Int64, String).self)
-                if at > position { apply(text, logger: logger) }
+                if recent.contains(at) { continue }
+                // A row behind the position that was not applied yet committed late (positions are
+                // taken before commit): apply it now.
+                apply(text, logger: logger)
+                recent.insert(at)
                 newest = max(newest, at)
             }
             let fresh = Int(newest - position)
@@ -84,38 +88,94 @@ actor FunnelProjection {
         }
     }
 
-    /// A new model from the whole log; the answer is the report it gives and how many events it read.
+    /// New models from the whole log, built to one side while the live ones keep answering (and
+    /// the tail keeps feeding them), then swapped in with the position they reached: what arrived
+    /// meanwhile is applied by the next catch-up. The answer is the funnel it gives and how many
+    /// events it read.
     func rebuild(client: PostgresClient, logger: Logger) async throws -> (events: Int, report: FunnelReport) {
-        model = FunnelModel()
-        audience = AudienceModel()
-        timeliness = TimelinessModel()
-        position = 0
-        applied = 0
-        let read = try await catchUp(client: client, logger: logger)
-        return (read, model.report(FunnelQuery()))
+        var fresh = ReadModels()
+        var reached: Int64 = 0
+        var read = 0
+        while true {
+            let rows = try await client.query(
+                "SELECT position, envelope::text FROM consumed_events WHERE position > \(reached) ORDER BY position LIMIT 5000", logger: logger
+            ).collect()
+            for row in rows {
+                let (at, text) = try row.decode((Int64, String).self)
+                if let (payload, occurredAt) = Self.decode(text, logger: logger) { fresh.apply(payload, occurredAt: occurredAt) }
+                reached = max(reached, at)
+                read += 1
+            }
+            if rows.count < 5000 { break }
+        }
+        models = fresh
+        position = reached
+        applied = read
+        recent = RecentPositions(capacity: 4096)
+        return (read, models.funnel.report(FunnelQuery()))
+    }
+
+    /// The payload of a stored envelope, when it is of a type the read models use.
+    static func decode(_ text: String, logger: Logger) -> (any EventPayload, Date)? {
+        guard case .success(let envelope) = EventEnvelope.decode(Array(text.utf8)) else {
+            logger.warning("a consumed event is not an envelope; skipped by the read models")
+            return nil
+        }
+        do {
+            guard case .known(let payload) = try registry.decode(envelope) else { return nil }
+            return (payload, envelope.occurredAt)
+        } catch {
+            logger.warning("a consumed event could not be read", metadata: ["type": "\(envelope.type)", "error": "\(error)"])
+            return nil
+        }
     }
 
     private func apply(_ text: String, logger: Logger) {
-        guard case .success(let envelope) = EventEnvelope.decode(Array(text.utf8)) else {
-            logger.warning("a consumed event is not an envelope; skipped by the funnel")
-            return
+        guard let (payload, occurredAt) = Self.decode(text, logger: logger) else { return }
+        models.apply(payload, occurredAt: occurredAt)
+        applied += 1
+        lastEventAt = occurredAt
+        lagSeconds = max(0, clock().timeIntervalSince(occurredAt))
+        for name in Self.names {
+            Timer(label: "dms_projection_lag_seconds", dimensions: [("projection", name)])
+                .recordNanoseconds(Int64((lagSeconds ?? 0) * 1_000_000_000))
         }
-        do {
-            guard case .known(let payload) = try Self.registry.decode(envelope) else { return }
-            model.apply(payload, occurredAt: envelope.occurredAt)
-            audience.apply(payload, occurredAt: envelope.occurredAt)
-            timeliness.apply(payload, occurredAt: envelope.occurredAt)
-            applied += 1
-            let now = clock()
-            lastEventAt = envelope.occurredAt
-            lagSeconds = max(0, now.timeIntervalSince(envelope.occurredAt))
-            for name in Self.names {
-                Timer(label: "dms_projection_lag_seconds", dimensions: [("projection", name)])
-                    .recordNanoseconds(Int64((lagSeconds ?? 0) * 1_000_000_000))
-            }
-        } catch {
-            logger.warning("a consumed event could not be read by the funnel", metadata: ["type": "\(envelope.type)", "error": "\(error)"])
+    }
+}
+
+/// The last `capacity` positions applied, oldest forgotten first.
+struct RecentPositions: Sendable {
+    let capacity: Int
+    private var order: [Int64] = []
+    private var members = Set<Int64>()
+    private var head = 0
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func contains(_ position: Int64) -> Bool { members.contains(position) }
+
+    mutating func insert(_ position: Int64) {
+        guard members.insert(position).inserted else { return }
+        if order.count < capacity {
+            order.append(position)
+        } else {
+            members.remove(order[head])
+            order[head] = position
+            head = (head + 1) % capacity
         }
+    }
+}
+
+/// Every read model, fed the same events.
+struct ReadModels: Sendable {
+    var funnel = FunnelModel()
+    var audience = AudienceModel()
+    var timeliness = TimelinessModel()
+
+    mutating func apply(_ payload: any EventPayload, occurredAt: Date) {
+        funnel.apply(payload, occurredAt: occurredAt)
+        audience.apply(payload, occurredAt: occurredAt)
+        timeliness.apply(payload, occurredAt: occurredAt)
     }
 }
 
