@@ -175,6 +175,18 @@ let package = Package(
             path: "Benchmarks/DealerInfoBenchmark"
         ),
 
+        // `swift build -c release && .build/release/reporting-benchmark`: reporting as a process, its log loaded with COPY.
+        .executableTarget(
+            name: "reporting-benchmark",
+            dependencies: [
+                "BenchmarkSupport", "Contracts", "Messaging",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/ReportingBenchmark"
+        ),
+
         // MARK: Tests
         // A small process the messaging fault tests start and kill (-9): a relay or an inbox consumer.
         .executableTarget(

@@ -150,3 +150,43 @@ struct ExportAPITests {
         }
     }
 }
+
+/// Sales against plans and the stock and network figures over HTTP.
+@Suite("Reporting: sales, plans, stock and network over HTTP")
+struct SalesStockAPITests {
+    @Test("a dealer's shop sales are set against the revenue target dealer-info published; stock levels and expiring lots show")
+    func salesAndStock() async throws {
+        try await ServiceHarness.withLiveService(.reporting, migrationsDirectory: ReportingMigrations.directory, routes: addReportingRoutes) { client, url in
+            let dealer = UUID()
+            try await FunnelAPITests.log(
+                PublicationReleased(publicationId: UUID(), series: "plan.2027", version: 1, kind: "plan", title: "Plan", recipients: 1,
+                                    publishedAt: FunnelAPITests.at("2026-12-20T10:00:00Z"),
+                                    targets: [PlanTargetValue(dealerCode: "D-MSK-01", period: "2027-01", metric: "revenue", target: 1000)]),
+                at: "2026-12-20T10:00:00Z", topic: Topic.dealerInfoEvents, url: url)
+            for (day, net) in [("2027-01-10", Decimal(300)), ("2027-01-11", Decimal(450))] {
+                try await FunnelAPITests.log(
+                    DealerSalesReported(reportId: UUID(), dealerId: dealer, dealerCode: "D-MSK-01", shopCode: "S-1", day: day, version: 1,
+                                        currency: "RUB", sales: net, returns: 0, discounts: 0, net: net, receipts: 3,
+                                        reportedAt: FunnelAPITests.at("\(day)T21:00:00Z")),
+                    at: "\(day)T21:00:00Z", topic: Topic.dealerInfoEvents, url: url)
+            }
+            struct Sales: Decodable { var dealerMonths: [Row]; struct Row: Decodable { var dealer: String; var period: String; var net: Decimal; var target: Decimal?; var achievedPercent: Decimal? } }
+            let sales = try await client.call(.get, "/v1/sales?dealer=D-MSK-01").decode(Sales.self)
+            let january = try #require(sales.dealerMonths.first { $0.period == "2027-01" })
+            #expect(january.net == 750 && january.target == 1000 && january.achievedPercent == 75)
+
+            try await FunnelAPITests.log(
+                StockLevelChanged(sku: "PMP-100", warehouse: "MSK-1", onHand: 12, reserved: 2, available: 10, changedAt: FunnelAPITests.at("2026-11-30T10:00:00Z")),
+                at: "2026-11-30T10:00:00Z", topic: Topic.inventoryEvents, url: url)
+            try await FunnelAPITests.log(
+                LotExpiringSoon(sku: "SEAL-KIT", lot: "SK-1", expiresOn: "2026-12-10", onHand: 5, detectedAt: FunnelAPITests.at("2026-11-30T10:00:00Z")),
+                at: "2026-11-30T10:00:00Z", topic: Topic.inventoryEvents, url: url)
+            struct Stock: Decodable { var stock: [Item]; var expiringLots: [Lot]
+                struct Item: Decodable { var sku: String; var available: Decimal }
+                struct Lot: Decodable { var lot: String } }
+            let stock = try await client.call(.get, "/v1/stock-network?asOf=2026-12-01").decode(Stock.self)
+            #expect(stock.stock.first { $0.sku == "PMP-100" }?.available == 10 && stock.expiringLots.map(\.lot) == ["SK-1"])
+            #expect(try await client.call(.get, "/v1/stock-network?expiringWithinDays=-1").status == 422)
+        }
+    }
+}

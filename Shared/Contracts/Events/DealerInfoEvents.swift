@@ -15,7 +15,10 @@ public struct PublicationReleased: EventPayload, Equatable {
     /// How many dealers it was addressed to.
     public var recipients: Int
     public var publishedAt: Date
-    public init(publicationId: UUID, series: String, version: Int, kind: String, title: String, recipients: Int, publishedAt: Date) {
+    /// A plan's targets (kind `plan`); nil for other kinds and from producers that predate it.
+    public var targets: [PlanTargetValue]?
+    public init(publicationId: UUID, series: String, version: Int, kind: String, title: String, recipients: Int, publishedAt: Date,
+                targets: [PlanTargetValue]? = nil) {
         self.publicationId = publicationId
         self.series = series
         self.version = version
@@ -23,6 +26,23 @@ public struct PublicationReleased: EventPayload, Equatable {
         self.title = title
         self.recipients = recipients
         self.publishedAt = publishedAt
+        self.targets = targets
+    }
+}
+
+/// One target of a plan publication: what a dealer is to reach in a period.
+public struct PlanTargetValue: Codable, Sendable, Equatable {
+    public var dealerCode: String
+    /// A month (`2027-01`) or a quarter (`2027-Q1`).
+    public var period: String
+    /// What is measured, e.g. `revenue`.
+    public var metric: String
+    public var target: Decimal
+    public init(dealerCode: String, period: String, metric: String, target: Decimal) {
+        self.dealerCode = dealerCode
+        self.period = period
+        self.metric = metric
+        self.target = target
     }
 }
 

@@ -205,9 +205,11 @@ enum Distribution {
             FROM unnest(\(recipients)::uuid[]) WITH ORDINALITY AS r(dealer, n) LEFT JOIN dealer_endpoints e ON e.dealer_id = r.dealer
             ORDER BY r.n
             """, logger: logger)
+        // A plan's targets travel with the release, so reporting can set sales against them.
+        let targets = body.targets.map { $0.map { PlanTargetValue(dealerCode: $0.dealer, period: $0.period, metric: $0.metric, target: $0.target) } }
         let event = try Self.event(
             PublicationReleased(publicationId: id, series: body.series, version: version, kind: kind, title: title, recipients: recipients.count,
-                                publishedAt: now), key: id, at: now)
+                                publishedAt: now, targets: targets), key: id, at: now)
         let view = PublicationView(
             id: id, series: body.series, kind: kind, version: version, title: title, publishedAt: now, recipients: recipients.count,
             addressing: nil, content: nil, items: nil, targets: nil, file: nil)

@@ -80,6 +80,43 @@ func addReportingRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: Repo
         return try json(await funnel.timeliness(query), status: .ok)
     }
 
+    // Sales and plans: ordered, cancelled, shipped and paid per currency and month; per dealer and
+    // month its shops' retail sales against the revenue target dealer-info published; publication
+    // acknowledgement lag per dealer. `?figure=` lists the ids behind one figure instead.
+    api.get("sales") { request, ctx -> Response in
+        let filter = try funnelQuery(request)
+        let parameters = request.uri.queryParameters
+        let query = SalesQuery(
+            from: filter.from, to: filter.to, asOf: filter.asOf, currency: parameters["currency"].map(String.init),
+            dealer: parameters["dealer"].map(String.init))
+        try await funnel.catchUp(client: postgres, logger: ctx.logger)
+        if let figure = parameters["figure"].map(String.init) {
+            struct Ids: Codable { var figure: String; var ids: [String] }
+            return try json(Ids(figure: figure, ids: await funnel.salesDrillDown(query, figure: figure)), status: .ok)
+        }
+        return try json(await funnel.sales(query), status: .ok)
+    }
+
+    // Stock and network: on hand, reserved and available per product (and warehouse), lots
+    // expiring, shops' anomalies, and ABC turnover classes of products and shops.
+    api.get("stock-network") { request, ctx -> Response in
+        let filter = try funnelQuery(request)
+        let parameters = request.uri.queryParameters
+        let days = try parameters["expiringWithinDays"].map { value -> Int in
+            guard let days = Int(value), (0...3650).contains(days) else { throw ReportingError.invalid("expiringWithinDays is 0 to 3650") }
+            return days
+        } ?? 30
+        let query = StockNetworkQuery(
+            from: filter.from, to: filter.to, asOf: filter.asOf, expiringWithinDays: days, warehouse: parameters["warehouse"].map(String.init),
+            dealer: parameters["dealer"].map(String.init))
+        try await funnel.catchUp(client: postgres, logger: ctx.logger)
+        if let figure = parameters["figure"].map(String.init) {
+            struct Ids: Codable { var figure: String; var ids: [String] }
+            return try json(Ids(figure: figure, ids: await funnel.stockNetworkDrillDown(query, figure: figure)), status: .ok)
+        }
+        return try json(await funnel.stockNetwork(query), status: .ok)
+    }
+
     // The events behind a figure: everything the log holds about one lead, deal, contact or
     // inquiry (events are keyed by the entity they are about), oldest first.
     api.get("events") { request, ctx -> Response in

@@ -12,14 +12,32 @@ import ServiceLifecycle
 /// transactions that committed out of position order) and a rebuild replay the whole log to
 /// exactly the same result.
 actor FunnelProjection {
-    static let registry = EventRegistry([
+    /// The payload types the read models use; other events in the log are not read.
+    static let types: [any EventPayload.Type] = [
         InquiryReceived.self, CallRegistered.self, LeadCreated.self, LeadStateChanged.self, LeadConverted.self, DealOpened.self,
         DealStageChanged.self, DealLost.self, DealClosed.self, ContactRegistered.self, ContactUpdated.self, ContactsMerged.self,
         CounterpartyRegistered.self, CounterpartyUpdated.self, LeadTriageOverdue.self, LeadResponseOverdue.self, TaskCreated.self,
-        TaskCompleted.self, TaskOverdue.self,
-    ])
+        TaskCompleted.self, TaskOverdue.self, BuyerOrderPlaced.self, BuyerOrderCancelled.self, Shipped.self, PaymentReceived.self,
+        DealerSalesReported.self, PublicationReleased.self, PublicationAcknowledged.self, StockLevelChanged.self, LotExpiringSoon.self,
+        DealerAnomalyFlagged.self,
+    ]
+    static let typeNames = types.map { $0.eventType }
+    /// `type/version` → the payload type, to read the payload's JSON as (one pass, straight from
+    /// the stored payload, not through the envelope).
+    static let typesByKey: [String: any EventPayload.Type] = Dictionary(
+        uniqueKeysWithValues: types.map { ("\($0.eventType)/\($0.eventVersion)", $0) })
+
+    static func decodePayload(_ key: String, _ data: Data, _ decoder: JSONDecoder) throws -> (any EventPayload)? {
+        guard let type = typesByKey[key] else { return nil }
+        return try decodeAs(type, data, decoder)
+    }
+
+    private static func decodeAs<P: EventPayload>(_ type: P.Type, _ data: Data, _ decoder: JSONDecoder) throws -> any EventPayload {
+        try decoder.decode(P.self, from: data)
+    }
+
     /// The read models this host keeps (all fed from the same log position).
-    static let names = ["funnel", "timeliness", "audience"]
+    static let names = ["funnel", "timeliness", "audience", "sales", "stock-network"]
 
     /// What `/v1/projections` reports about it.
     struct Status: Codable, Sendable {
@@ -57,34 +75,111 @@ actor FunnelProjection {
 
     func timeliness(_ query: TimelinessQuery) -> TimelinessReport { models.timeliness.report(query) }
 
+    func sales(_ query: SalesQuery) -> SalesPlanReport { models.sales.report(query) }
+
+    func salesDrillDown(_ query: SalesQuery, figure: String) -> [String] { models.sales.drillDown(query, figure: figure) }
+
+    func stockNetwork(_ query: StockNetworkQuery) -> StockNetworkReport { models.stockNetwork.report(query) }
+
+    func stockNetworkDrillDown(_ query: StockNetworkQuery, figure: String) -> [String] { models.stockNetwork.drillDown(query, figure: figure) }
+
     func report(_ query: FunnelQuery) -> FunnelReport { models.funnel.report(query) }
 
     func drillDown(_ query: FunnelQuery, step: String) -> [UUID] { models.funnel.drillDown(query, step: step) }
 
-    /// Applies what the log holds beyond the last position (re-reading `overlap` rows before it);
-    /// returns how many rows were read.
+    /// One stored event, as read from the log.
+    struct Row: Sendable {
+        var position: Int64
+        var key: String
+        var occurredAt: Date
+        var payload: String
+    }
+
+    /// Up to `limit` events of the read models' types after `position`.
+    static func read(after position: Int64, limit: Int, client: PostgresClient, logger: Logger) async throws -> [Row] {
+        try await client.query(
+            """
+            SELECT position, type || '/' || (envelope->>'version'), occurred_at, (envelope->'payload')::text FROM consumed_events
+            WHERE position > \(position) AND type = ANY(\(typeNames)) ORDER BY position LIMIT \(limit)
+            """, logger: logger
+        ).collect().map { row in
+            let (position, key, occurredAt, payload) = try row.decode((Int64, String, Date, String).self)
+            return Row(position: position, key: key, occurredAt: occurredAt, payload: payload)
+        }
+    }
+
+    /// An event read from the log, its payload typed.
+    struct Decoded: Sendable {
+        var position: Int64
+        var payload: any EventPayload
+        var occurredAt: Date
+    }
+
+    /// The rows' payloads, decoded on every core (the costly part), in the rows' order; a row
+    /// that cannot be read is logged and left out.
+    static func decode(_ rows: [Row], logger: Logger) async -> [Decoded] {
+        let chunks = max(1, min(ProcessInfo.processInfo.activeProcessorCount, rows.count / 256))
+        let size = (rows.count + chunks - 1) / chunks
+        return await withTaskGroup(of: DecodedChunk.self) { group in
+            for chunk in 0..<chunks {
+                let slice = Array(rows[min(rows.count, chunk * size)..<min(rows.count, (chunk + 1) * size)])
+                group.addTask { DecodedChunk(index: chunk, events: decodeSlice(slice, logger: logger)) }
+            }
+            var parts: [DecodedChunk] = []
+            for await part in group { parts.append(part) }
+            return parts.sorted { $0.index < $1.index }.flatMap(\.events)
+        }
+    }
+
+    struct DecodedChunk: Sendable {
+        var index: Int
+        var events: [Decoded]
+    }
+
+    static func decodeSlice(_ slice: [Row], logger: Logger) -> [Decoded] {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let date = Timestamp.parse(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a timestamp: \(text)"))
+            }
+            return date
+        }
+        var out: [Decoded] = []
+        out.reserveCapacity(slice.count)
+        for row in slice {
+            do {
+                guard let payload = try decodePayload(row.key, Data(row.payload.utf8), decoder) else { continue }
+                out.append(Decoded(position: row.position, payload: payload, occurredAt: row.occurredAt))
+            } catch {
+                logger.warning("a consumed event could not be read", metadata: ["type": "\(row.key)", "error": "\(error)"])
+            }
+        }
+        return out
+    }
+
+    /// Applies what the log holds beyond the last position (re-reading `overlap` rows before it, for
+    /// rows that committed after later positions); returns how many events were applied.
     @discardableResult
     func catchUp(client: PostgresClient, logger: Logger) async throws -> Int {
         var total = 0
         while true {
             let from = max(0, position - (applied > 0 ? overlap : 0))
-            let rows = try await client.query(
-                "SELECT position, envelope::text FROM consumed_events WHERE position > \(from) ORDER BY position LIMIT 5000", logger: logger
-            ).collect()
-            var newest = position
-            for row in rows {
-                let (at, text) = try row.decode((Int64, String).self)
-                if recent.contains(at) { continue }
-                // A row behind the position that was not applied yet committed late (positions are
-                // taken before commit): apply it now.
-                apply(text, logger: logger)
-                recent.insert(at)
-                newest = max(newest, at)
+            let rows = try await Self.read(after: from, limit: 5000, client: client, logger: logger)
+            let unseen = rows.filter { !recent.contains($0.position) }
+            let decoded = await Self.decode(unseen, logger: logger)
+            var fresh = 0
+            for event in decoded where !recent.contains(event.position) {
+                apply(event.payload, occurredAt: event.occurredAt)
+                recent.insert(event.position)
+                fresh += 1
             }
-            let fresh = Int(newest - position)
-            position = newest
+            position = max(position, rows.last?.position ?? position)
             total += fresh
-            if rows.count < 5000 || fresh == 0 { return total }
+            if rows.count < 5000 || fresh == 0 {
+                if total > 0 { recordLag() }
+                return total
+            }
         }
     }
 
@@ -97,16 +192,13 @@ actor FunnelProjection {
         var reached: Int64 = 0
         var read = 0
         while true {
-            let rows = try await client.query(
-                "SELECT position, envelope::text FROM consumed_events WHERE position > \(reached) ORDER BY position LIMIT 5000", logger: logger
-            ).collect()
-            for row in rows {
-                let (at, text) = try row.decode((Int64, String).self)
-                if let (payload, occurredAt) = Self.decode(text, logger: logger) { fresh.apply(payload, occurredAt: occurredAt) }
-                reached = max(reached, at)
-                read += 1
+            let rows = try await Self.read(after: reached, limit: 20_000, client: client, logger: logger)
+            for event in await Self.decode(rows, logger: logger) {
+                fresh.apply(event.payload, occurredAt: event.occurredAt)
             }
-            if rows.count < 5000 { break }
+            read += rows.count
+            reached = rows.last?.position ?? reached
+            if rows.count < 20_000 { break }
         }
         models = fresh
         position = reached
@@ -115,30 +207,18 @@ actor FunnelProjection {
         return (read, models.funnel.report(FunnelQuery()))
     }
 
-    /// The payload of a stored envelope, when it is of a type the read models use.
-    static func decode(_ text: String, logger: Logger) -> (any EventPayload, Date)? {
-        guard case .success(let envelope) = EventEnvelope.decode(Array(text.utf8)) else {
-            logger.warning("a consumed event is not an envelope; skipped by the read models")
-            return nil
-        }
-        do {
-            guard case .known(let payload) = try registry.decode(envelope) else { return nil }
-            return (payload, envelope.occurredAt)
-        } catch {
-            logger.warning("a consumed event could not be read", metadata: ["type": "\(envelope.type)", "error": "\(error)"])
-            return nil
-        }
-    }
-
-    private func apply(_ text: String, logger: Logger) {
-        guard let (payload, occurredAt) = Self.decode(text, logger: logger) else { return }
+    private func apply(_ payload: any EventPayload, occurredAt: Date) {
         models.apply(payload, occurredAt: occurredAt)
         applied += 1
         lastEventAt = occurredAt
         lagSeconds = max(0, clock().timeIntervalSince(occurredAt))
+    }
+
+    /// Records the lag of the newest applied event (once per catch-up, not per event).
+    func recordLag() {
+        guard let lagSeconds else { return }
         for name in Self.names {
-            Timer(label: "dms_projection_lag_seconds", dimensions: [("projection", name)])
-                .recordNanoseconds(Int64((lagSeconds ?? 0) * 1_000_000_000))
+            Timer(label: "dms_projection_lag_seconds", dimensions: [("projection", name)]).recordNanoseconds(Int64(lagSeconds * 1_000_000_000))
         }
     }
 }
@@ -171,11 +251,15 @@ struct ReadModels: Sendable {
     var funnel = FunnelModel()
     var audience = AudienceModel()
     var timeliness = TimelinessModel()
+    var sales = SalesModel()
+    var stockNetwork = StockNetworkModel()
 
     mutating func apply(_ payload: any EventPayload, occurredAt: Date) {
         funnel.apply(payload, occurredAt: occurredAt)
         audience.apply(payload, occurredAt: occurredAt)
         timeliness.apply(payload, occurredAt: occurredAt)
+        sales.apply(payload, occurredAt: occurredAt)
+        stockNetwork.apply(payload, occurredAt: occurredAt)
     }
 }
 
