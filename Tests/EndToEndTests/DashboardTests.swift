@@ -63,6 +63,9 @@ struct DashboardTests {
                     "page: leads \(figure("leads") ?? "?"), qualified \(figure("qualified") ?? "?")")
             #expect(figure("rate:leadToQualified") == "60 %" || figure("rate:leadToQualified") == "60.0 %")
             #expect(dom.contains("EventSource(\"/dashboard/stream"), "the page keeps itself live from the stream")
+            struct Timeliness: Decodable { var overdueTasks: Int }
+            let timeliness = try await reporting.call(Timeliness.self, "GET", "/v1/timeliness")
+            #expect(figure("overdueTasks") == "\(timeliness.overdueTasks)" && dom.contains("Dealers this month"), "timeliness and dealer KPIs on the page")
 
             // Live: a new event reaches an open stream as a new report.
             let stream = try EventStreamReader(port: reporting.port, path: "/dashboard/stream")

@@ -65,9 +65,7 @@ private func dealOpened(_ deal: UUID, lead: UUID, counterpartyName: String, _ wh
 }
 
 private func audience(_ events: [Fed]) -> AudienceModel {
-    var model = AudienceModel()
-    for event in events { model.apply(event.payload, occurredAt: event.occurredAt) }
-    return model
+    model(events, AudienceModel.init) { $0.apply($1.payload, occurredAt: $1.occurredAt) }
 }
 
 /// A contact as exports take it, built directly.

@@ -1,13 +1,13 @@
 import Contracts
 import Foundation
 import Testing
-import TestSupport
 
 @testable import ReportingCore
 
 // MARK: - Fixture
 
 // Ids (`id(kind, n)`): kind 1 = lead, 2 = deal, 3 = inquiry, 4 = call, 9 = manager.
+// Lead and deal events (`created`, `state`, `opened`, `moved`, `lost`, `closed`) are in ReportingFixtures.swift.
 
 private func inquiry(_ inquiryId: UUID, _ channel: InquiryChannel, _ when: String) -> Fed {
     Fed(payload: InquiryReceived(
@@ -23,22 +23,6 @@ private func call(_ callId: UUID, startedAt: String?, occurredAt: String, direct
         occurredAt: at(occurredAt))
 }
 
-private func created(_ lead: UUID, _ channel: LeadChannel, _ when: String) -> Fed {
-    Fed(payload: LeadCreated(
-        leadId: lead, channel: channel, name: "Customer", email: nil, phone: nil, company: nil, source: "inquiry:x",
-        createdAt: at(when), triageDueAt: nil),
-        occurredAt: at(when))
-}
-
-private func state(
-    _ lead: UUID, _ from: String, _ to: String, _ when: String, department: String? = nil, manager: UUID? = nil, reason: String? = nil
-) -> Fed {
-    Fed(payload: LeadStateChanged(
-        leadId: lead, from: from, to: to, departmentCode: department, managerId: manager, reason: reason, changedBy: nil,
-        changedAt: at(when)),
-        occurredAt: at(when))
-}
-
 private func converted(_ lead: UUID, _ when: String, department: String, manager: UUID, channel: LeadChannel) -> Fed {
     Fed(payload: LeadConverted(
         leadId: lead, counterpartyId: nil, contactIds: [], managerId: manager, departmentCode: department, needs: "a chamber",
@@ -46,30 +30,8 @@ private func converted(_ lead: UUID, _ when: String, department: String, manager
         occurredAt: at(when))
 }
 
-private func opened(_ deal: UUID, lead: UUID?, _ when: String, department: String, manager: UUID, stage: String = "selection") -> Fed {
-    Fed(payload: DealOpened(
-        dealId: deal, leadId: lead, counterpartyName: "ACME", managerId: manager, departmentCode: department, stage: stage,
-        total: nil, openedAt: at(when)),
-        occurredAt: at(when))
-}
-
-private func moved(_ deal: UUID, _ from: String, _ to: String, _ when: String) -> Fed {
-    Fed(payload: DealStageChanged(dealId: deal, from: from, to: to, probability: 50, total: nil, changedBy: nil, changedAt: at(when)),
-        occurredAt: at(when))
-}
-
-private func lost(_ deal: UUID, reason: String, _ when: String) -> Fed {
-    Fed(payload: DealLost(dealId: deal, reason: reason, comment: nil, lostAt: at(when)), occurredAt: at(when))
-}
-
-private func closed(_ deal: UUID, _ when: String) -> Fed {
-    Fed(payload: DealClosed(dealId: deal, total: Money(Decimal(1000), "EUR"), closedAt: at(when)), occurredAt: at(when))
-}
-
 private func model(_ events: [Fed]) -> FunnelModel {
-    var model = FunnelModel()
-    for event in events { model.apply(event.payload, occurredAt: event.occurredAt) }
-    return model
+    model(events, FunnelModel.init) { $0.apply($1.payload, occurredAt: $1.occurredAt) }
 }
 
 private let sales = "sales"
@@ -148,6 +110,11 @@ private let probes: [FunnelQuery] = [
 
 private let steps = ["inquiries", "leads", "assigned", "contacted", "qualified", "disqualified", "converted", "deals", "closed", "lost"]
 
+/// The world under the probes, and drilled into every step and two stages.
+private let orderIndependence = OrderIndependence(
+    events: world, build: model, probes: probes, report: { $0.report($1) },
+    figures: steps + ["stage:offer", "stage:selection"], drillDown: { $0.drillDown($1, step: $2) })
+
 private func figure(_ report: FunnelReport, _ step: String) -> Int {
     switch step {
     case "inquiries": report.inquiries
@@ -196,32 +163,10 @@ struct FunnelModelTests {
     }
 
     @Test("the same events in reverse and shuffled order give an equal model and report", arguments: [1, 2, 3, 42, 2026] as [UInt64])
-    func orderIndependent(seed: UInt64) {
-        let inOrder = model(world)
-        var random = SplitMix64(seed: seed)
-        let reversed = model(world.reversed())
-        let shuffled = model(random.shuffled(world))
-        #expect(reversed == inOrder)
-        #expect(shuffled == inOrder)
-        for query in probes {
-            #expect(reversed.report(query) == inOrder.report(query))
-            #expect(shuffled.report(query) == inOrder.report(query))
-            for step in steps + ["stage:offer", "stage:selection"] {
-                #expect(shuffled.drillDown(query, step: step) == inOrder.drillDown(query, step: step))
-            }
-        }
-    }
+    func orderIndependent(seed: UInt64) { orderIndependence.expectOrderIndependent(seed: seed) }
 
     @Test("every event applied twice (or three times, interleaved) gives the same", arguments: [7, 99] as [UInt64])
-    func idempotent(seed: UInt64) {
-        let once = model(world)
-        #expect(model(world + world) == once)
-        #expect(model(world.flatMap { [$0, $0] }) == once)
-        var random = SplitMix64(seed: seed)
-        let thrice = model(random.shuffled(world + world + world))
-        #expect(thrice == once)
-        for query in probes { #expect(thrice.report(query) == once.report(query)) }
-    }
+    func idempotent(seed: UInt64) { orderIndependence.expectIdempotent(seed: seed) }
 
     @Test("as of before a lead was qualified it is unqualified; later leads do not exist yet")
     func asOfLead() {
@@ -562,12 +507,6 @@ struct FunnelModelTests {
 
 extension FunnelQuery: CustomTestStringConvertible {
     public var testDescription: String {
-        let parts: [String?] = [
-            from.map { "from \(Timestamp.format($0))" }, to.map { "to \(Timestamp.format($0))" },
-            asOf.map { "as of \(Timestamp.format($0))" }, department.map { "department \($0)" }, manager.map { "manager \($0)" },
-            channel.map { "channel \($0)" },
-        ]
-        let text = parts.compactMap { $0 }.joined(separator: ", ")
-        return text.isEmpty ? "everything" : text
+        queryDescription(from: from, to: to, asOf: asOf, department: department, manager: manager, channel: channel)
     }
 }

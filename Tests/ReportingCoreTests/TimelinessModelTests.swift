@@ -1,26 +1,13 @@
 import Contracts
 import Foundation
 import Testing
-import TestSupport
 
 @testable import ReportingCore
 
 // MARK: - Fixture
 
 // Ids (`id(kind, n)`): kind 1 = lead, 2 = deal, 5 = task, 9 = manager.
-
-private func created(_ lead: UUID, _ when: String, triageDue: String? = nil) -> Fed {
-    Fed(payload: LeadCreated(
-        leadId: lead, channel: .mail, name: "Customer", email: nil, phone: nil, company: nil, source: "inquiry:x",
-        createdAt: at(when), triageDueAt: triageDue.map(at)),
-        occurredAt: at(when))
-}
-
-private func state(_ lead: UUID, _ from: String, _ to: String, _ when: String, department: String? = nil, manager: UUID? = nil) -> Fed {
-    Fed(payload: LeadStateChanged(
-        leadId: lead, from: from, to: to, departmentCode: department, managerId: manager, changedBy: nil, changedAt: at(when)),
-        occurredAt: at(when))
-}
+// Lead and deal events (`created`, `state`, `opened`, `moved`, `lost`, `closed`) are in ReportingFixtures.swift.
 
 private func triageOverdue(_ lead: UUID, due: String, occurredAt: String) -> Fed {
     Fed(payload: LeadTriageOverdue(leadId: lead, dueAt: at(due)), occurredAt: at(occurredAt))
@@ -28,26 +15,6 @@ private func triageOverdue(_ lead: UUID, due: String, occurredAt: String) -> Fed
 
 private func responseOverdue(_ lead: UUID, manager: UUID?, due: String, occurredAt: String) -> Fed {
     Fed(payload: LeadResponseOverdue(leadId: lead, managerId: manager, dueAt: at(due)), occurredAt: at(occurredAt))
-}
-
-private func opened(_ deal: UUID, _ when: String, department: String, manager: UUID, stage: String = "selection") -> Fed {
-    Fed(payload: DealOpened(
-        dealId: deal, leadId: nil, counterpartyName: "ACME", managerId: manager, departmentCode: department, stage: stage,
-        total: nil, openedAt: at(when)),
-        occurredAt: at(when))
-}
-
-private func moved(_ deal: UUID, _ from: String, _ to: String, _ when: String) -> Fed {
-    Fed(payload: DealStageChanged(dealId: deal, from: from, to: to, probability: 50, total: nil, changedBy: nil, changedAt: at(when)),
-        occurredAt: at(when))
-}
-
-private func lost(_ deal: UUID, _ when: String) -> Fed {
-    Fed(payload: DealLost(dealId: deal, reason: "price", comment: nil, lostAt: at(when)), occurredAt: at(when))
-}
-
-private func closed(_ deal: UUID, _ when: String) -> Fed {
-    Fed(payload: DealClosed(dealId: deal, total: Money(Decimal(1000), "EUR"), closedAt: at(when)), occurredAt: at(when))
 }
 
 /// `TaskCreated` has no instant of its own: the envelope's is when the task came to be.
@@ -65,9 +32,7 @@ private func taskOverdue(_ task: UUID, deal: UUID?, assignee: UUID?, due: String
 }
 
 private func model(_ events: [Fed]) -> TimelinessModel {
-    var model = TimelinessModel()
-    for event in events { model.apply(event.payload, occurredAt: event.occurredAt) }
-    return model
+    model(events, TimelinessModel.init) { $0.apply($1.payload, occurredAt: $1.occurredAt) }
 }
 
 private typealias Durations = TimelinessReport.Durations
@@ -105,27 +70,27 @@ private let day = 86400
 /// Tasks: 1 overdue then completed; 2 overdue; 3 due on the 20th; 4 overdue with no one assigned;
 /// 5 completed before it was due.
 private let world: [Fed] = [
-    created(lead1, "2026-03-02T09:00:00Z", triageDue: "2026-03-02T12:00:00Z"),
+    created(lead1, .mail, "2026-03-02T09:00:00Z", triageDue: "2026-03-02T12:00:00Z"),
     state(lead1, "new", "assigned", "2026-03-02T09:30:00Z", department: sales, manager: m1),
     state(lead1, "assigned", "in_progress", "2026-03-02T10:30:00Z", department: sales, manager: m1),
 
-    created(lead2, "2026-03-02T10:00:00Z", triageDue: "2026-03-02T12:00:00Z"),
+    created(lead2, .mail, "2026-03-02T10:00:00Z", triageDue: "2026-03-02T12:00:00Z"),
     triageOverdue(lead2, due: "2026-03-02T12:00:00Z", occurredAt: "2026-03-02T12:00:05Z"),
     state(lead2, "new", "assigned", "2026-03-02T14:00:00Z", department: sales, manager: m2),
     responseOverdue(lead2, manager: m2, due: "2026-03-02T18:00:00Z", occurredAt: "2026-03-02T18:00:03Z"),
     state(lead2, "assigned", "in_progress", "2026-03-03T09:00:00Z", department: sales, manager: m2),
 
-    created(lead3, "2026-03-03T09:00:00Z"),
+    created(lead3, .mail, "2026-03-03T09:00:00Z"),
     state(lead3, "new", "assigned", "2026-03-03T09:10:00Z", department: service, manager: m3),
     state(lead3, "assigned", "in_progress", "2026-03-03T09:20:00Z", department: service, manager: m3),
 
-    created(lead4, "2026-03-04T09:00:00Z"),
+    created(lead4, .mail, "2026-03-04T09:00:00Z"),
     state(lead4, "new", "assigned", "2026-03-04T11:00:00Z", department: sales, manager: m1),
     responseOverdue(lead4, manager: m1, due: "2026-03-04T15:00:00Z", occurredAt: "2026-03-04T15:00:02Z"),
     state(lead4, "assigned", "assigned", "2026-03-04T16:00:00Z", department: sales, manager: m2),
     state(lead4, "assigned", "in_progress", "2026-03-05T09:00:00Z", department: sales, manager: m2),
 
-    created(lead5, "2026-03-10T09:00:00Z", triageDue: "2026-03-10T12:00:00Z"),
+    created(lead5, .mail, "2026-03-10T09:00:00Z", triageDue: "2026-03-10T12:00:00Z"),
     triageOverdue(lead5, due: "2026-03-10T12:00:00Z", occurredAt: "2026-03-10T12:00:04Z"),
 
     opened(deal1, "2026-03-04T09:00:00Z", department: sales, manager: m1),
@@ -171,6 +136,9 @@ private let probes: [TimelinessQuery] = [
     TimelinessQuery(asOf: end, manager: m2),
 ]
 
+/// The world under the probes.
+private let orderIndependence = OrderIndependence(events: world, build: model, probes: probes, report: { $0.report($1) })
+
 // MARK: - Tests
 
 @Suite("Reporting: timeliness model")
@@ -200,29 +168,10 @@ struct TimelinessModelTests {
     }
 
     @Test("the same events in reverse and shuffled order give an equal model and report", arguments: [1, 2, 3, 42, 2026] as [UInt64])
-    func orderIndependent(seed: UInt64) {
-        let inOrder = model(world)
-        var random = SplitMix64(seed: seed)
-        let reversed = model(world.reversed())
-        let shuffled = model(random.shuffled(world))
-        #expect(reversed == inOrder)
-        #expect(shuffled == inOrder)
-        for query in probes {
-            #expect(reversed.report(query) == inOrder.report(query))
-            #expect(shuffled.report(query) == inOrder.report(query))
-        }
-    }
+    func orderIndependent(seed: UInt64) { orderIndependence.expectOrderIndependent(seed: seed) }
 
     @Test("every event applied twice (or three times, interleaved) gives the same", arguments: [7, 99] as [UInt64])
-    func idempotent(seed: UInt64) {
-        let once = model(world)
-        #expect(model(world + world) == once)
-        #expect(model(world.flatMap { [$0, $0] }) == once)
-        var random = SplitMix64(seed: seed)
-        let thrice = model(random.shuffled(world + world + world))
-        #expect(thrice == once)
-        for query in probes { #expect(thrice.report(query) == once.report(query)) }
-    }
+    func idempotent(seed: UInt64) { orderIndependence.expectIdempotent(seed: seed) }
 
     @Test("leads as of past instants: only what was assigned, contacted and breached by then")
     func asOfLeads() {
@@ -388,18 +337,18 @@ struct TimelinessModelTests {
     func perManager() {
         let a = id(1, 70), b = id(1, 71), c = id(1, 72), d = id(1, 73)
         let events = [
-            created(a, "2026-03-02T09:00:00Z"),
+            created(a, .mail, "2026-03-02T09:00:00Z"),
             state(a, "new", "assigned", "2026-03-02T10:00:00Z", department: sales, manager: m1),
             state(a, "assigned", "in_progress", "2026-03-02T10:10:00Z"),  // 10 min
-            created(b, "2026-03-02T09:00:00Z"),
+            created(b, .mail, "2026-03-02T09:00:00Z"),
             state(b, "new", "assigned", "2026-03-02T10:00:00Z", department: sales, manager: m1),
             state(b, "assigned", "in_progress", "2026-03-02T11:00:00Z"),  // 1 h
-            created(c, "2026-03-02T09:00:00Z"),
+            created(c, .mail, "2026-03-02T09:00:00Z"),
             state(c, "new", "assigned", "2026-03-02T10:00:00Z", department: service, manager: m1),
             state(c, "assigned", "in_progress", "2026-03-02T15:00:00Z"),  // 5 h
             responseOverdue(c, manager: m1, due: "2026-03-02T14:00:00Z", occurredAt: "2026-03-02T14:00:01Z"),
             // A breach naming no manager is charged to the lead's; two breaches of one lead count once.
-            created(d, "2026-03-02T09:00:00Z"),
+            created(d, .mail, "2026-03-02T09:00:00Z"),
             state(d, "new", "assigned", "2026-03-02T10:00:00Z", department: service, manager: m2),
             responseOverdue(d, manager: nil, due: "2026-03-02T14:00:00Z", occurredAt: "2026-03-02T14:00:01Z"),
             state(d, "assigned", "assigned", "2026-03-02T15:00:00Z", department: service, manager: m2),
@@ -421,13 +370,13 @@ struct TimelinessModelTests {
 
         // A department tie goes to the first name; deals count towards it too.
         let tie = model([
-            created(a, "2026-03-02T09:00:00Z"),
+            created(a, .mail, "2026-03-02T09:00:00Z"),
             state(a, "new", "assigned", "2026-03-02T10:00:00Z", department: "beta", manager: m1),
             opened(deal1, "2026-03-02T11:00:00Z", department: "alpha", manager: m1),
         ])
         #expect(tie.report(TimelinessQuery()).byManager.map(\.department) == ["alpha"])
         let leaning = model([
-            created(a, "2026-03-02T09:00:00Z"),
+            created(a, .mail, "2026-03-02T09:00:00Z"),
             state(a, "new", "assigned", "2026-03-02T10:00:00Z", department: "beta", manager: m1),
             opened(deal1, "2026-03-02T11:00:00Z", department: "alpha", manager: m1),
             opened(deal2, "2026-03-02T11:00:00Z", department: "beta", manager: m1),
@@ -516,7 +465,7 @@ struct TimelinessModelTests {
         #expect(report.slaBreaches == ["triage": 0, "response": 1])
         #expect(timeliness.report(TimelinessQuery(asOf: at("2026-03-05T08:59:59Z"))) == TimelinessReport())
 
-        timeliness.apply(created(lead, "2026-03-05T08:00:00Z").payload, occurredAt: at("2026-03-05T08:00:00Z"))
+        timeliness.apply(created(lead, .mail, "2026-03-05T08:00:00Z").payload, occurredAt: at("2026-03-05T08:00:00Z"))
         report = timeliness.report(TimelinessQuery())
         #expect(report.triage == Durations(count: 1, p50Seconds: hour, p90Seconds: hour, maxSeconds: hour))
         #expect(timeliness.report(TimelinessQuery(from: at("2026-03-05T08:30:00Z"))).triage.count == 0)
@@ -546,11 +495,6 @@ struct TimelinessModelTests {
 
 extension TimelinessQuery: CustomTestStringConvertible {
     public var testDescription: String {
-        let parts: [String?] = [
-            from.map { "from \(Timestamp.format($0))" }, to.map { "to \(Timestamp.format($0))" },
-            asOf.map { "as of \(Timestamp.format($0))" }, department.map { "department \($0)" }, manager.map { "manager \($0)" },
-        ]
-        let text = parts.compactMap { $0 }.joined(separator: ", ")
-        return text.isEmpty ? "everything" : text
+        queryDescription(from: from, to: to, asOf: asOf, department: department, manager: manager)
     }
 }

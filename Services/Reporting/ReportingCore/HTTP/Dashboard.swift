@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Hummingbird
 import Logging
@@ -19,10 +20,11 @@ func addDashboardRoutes(_ router: Router<BasicRequestContext>, _ context: Report
         try await funnel.catchUp(client: postgres, logger: ctx.logger)
         let report = await funnel.report(query)
         var fields: [String: String] = [:]
-        for name in ["from", "to", "department", "manager", "channel"] {
+        for name in ["from", "to", "department", "manager", "channel", "dealer"] {
             fields[name] = request.uri.queryParameters[Substring(name)].map(String.init)
         }
-        let html = DashboardPage.render(report, query: request.uri.query ?? "", fields: fields)
+        let kpis = await DashboardKPIs.make(funnel, query, dealer: fields["dealer"])
+        let html = DashboardPage.render(report, kpis: kpis, query: request.uri.query ?? "", fields: fields)
         return Response(
             status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
             body: .init(byteBuffer: ByteBuffer(string: html)))
@@ -30,6 +32,7 @@ func addDashboardRoutes(_ router: Router<BasicRequestContext>, _ context: Report
 
     router.get("dashboard/stream") { request, ctx -> Response in
         let query = try funnelQuery(request)
+        let dealer = request.uri.queryParameters["dealer"].map(String.init)
         let logger = ctx.logger
         return Response(
             status: .ok,
@@ -52,6 +55,8 @@ func addDashboardRoutes(_ router: Router<BasicRequestContext>, _ context: Report
                                 quiet = 0
                                 let json = String(decoding: try encoder.encode(await funnel.report(query)), as: UTF8.self)
                                 continuation.yield("event: funnel\ndata: \(json)\n\n")
+                                let kpis = await DashboardKPIs.make(funnel, query, dealer: dealer)
+                                continuation.yield("event: kpis\ndata: \(String(decoding: try encoder.encode(kpis), as: UTF8.self))\n\n")
                             } else {
                                 quiet += 1
                                 if quiet % 30 == 0 { continuation.yield(": keep-alive\n\n") }
@@ -72,6 +77,39 @@ func addDashboardRoutes(_ router: Router<BasicRequestContext>, _ context: Report
                 }
                 try await writer.finish(nil)
             })
+    }
+}
+
+/// The timeliness and dealer figures the dashboard shows next to the funnel.
+struct DashboardKPIs: Codable, Sendable {
+    var triageP50Seconds: Int?
+    var firstContactP50Seconds: Int?
+    var slaBreaches: Int
+    var overdueTasks: Int
+    var dealers: [Dealer]
+
+    struct Dealer: Codable, Sendable {
+        var dealer: String
+        var month: String
+        var net: Decimal
+        var target: Decimal?
+        var achievedPercent: Decimal?
+    }
+
+    /// The figures for the dashboard's filters: timeliness over its period, department and
+    /// manager; the dealers' current month (one dealer when `dealer` is given).
+    static func make(_ models: FunnelProjection, _ query: FunnelQuery, dealer: String?) async -> DashboardKPIs {
+        let now = query.asOf ?? Date()
+        let timeliness = await models.timeliness(TimelinessQuery(
+            from: query.from, to: query.to, asOf: now, department: query.department, manager: query.manager))
+        let month = String(Timestamp.format(now).prefix(7))
+        let sales = await models.sales(SalesQuery(asOf: now, dealer: dealer))
+        let dealers = sales.dealerMonths.filter { $0.period == month }.map {
+            Dealer(dealer: $0.dealer, month: $0.period, net: $0.net, target: $0.target, achievedPercent: $0.achievedPercent)
+        }
+        return DashboardKPIs(
+            triageP50Seconds: timeliness.triage.p50Seconds, firstContactP50Seconds: timeliness.firstContact.p50Seconds,
+            slaBreaches: timeliness.slaBreaches.values.reduce(0, +), overdueTasks: timeliness.overdueTasks, dealers: dealers)
     }
 }
 
@@ -113,7 +151,7 @@ enum DashboardPage {
 
     static func percent(_ value: Decimal?) -> String { value.map { "\($0) %" } ?? "—" }
 
-    static func render(_ report: FunnelReport, query: String, fields: [String: String]) -> String {
+    static func render(_ report: FunnelReport, kpis: DashboardKPIs, query: String, fields: [String: String]) -> String {
         let widest = max(1, steps.map { value(report, $0.key) }.max() ?? 1)
         var bars = ""
         for (index, step) in steps.enumerated() {
@@ -147,7 +185,7 @@ enum DashboardPage {
             <body>
             <h1>Sales funnel</h1>
             <form method="get">\(field("from", "From")) \(field("to", "To")) \(field("department", "Department")) \(field("manager", "Manager")) \
-            \(field("channel", "Channel")) <button type="submit">Apply</button></form>
+            \(field("channel", "Channel")) \(field("dealer", "Dealer")) <button type="submit">Apply</button></form>
             <svg width="760" height="\(steps.count * 34)" role="img" aria-label="funnel">
             \(bars)</svg>
             <p class="rates"><span>Lead → qualified: <b data-figure="rate:leadToQualified">\(percent(report.conversion.leadToQualified))</b></span>\
@@ -155,6 +193,13 @@ enum DashboardPage {
             <span>Deal → closed: <b data-figure="rate:dealToClosed">\(percent(report.conversion.dealToClosed))</b></span></p>
             <table><tr><th>Deals by stage</th><th></th></tr><tbody id="stages">\(stages)</tbody></table>
             <table><tr><th>Lost, by reason</th><th></th></tr><tbody id="lost">\(lostReasons)</tbody></table>
+            <h2>Timeliness</h2>
+            <p class="rates"><span>Time to triage, median: <b data-figure="triage:p50">\(duration(kpis.triageP50Seconds))</b></span>\
+            <span>Time to first contact, median: <b data-figure="contact:p50">\(duration(kpis.firstContactP50Seconds))</b></span>\
+            <span>SLA breaches: <b data-figure="breaches">\(kpis.slaBreaches)</b></span>\
+            <span>Overdue tasks: <b data-figure="overdueTasks">\(kpis.overdueTasks)</b></span></p>
+            <h2>Dealers this month</h2>
+            <table><tr><th>Dealer</th><th>Net sales</th><th>Target</th><th>Achieved</th></tr><tbody id="dealers">\(dealerRows(kpis))</tbody></table>
             <p id="live" data-state="connecting">connecting…</p>
             <script>
             (function () {
@@ -179,11 +224,35 @@ enum DashboardPage {
                 live.textContent = "live, updated " + new Date().toLocaleTimeString();
                 live.setAttribute("data-state", "live");
               });
+              source.addEventListener("kpis", function (message) {
+                var kpis = JSON.parse(message.data);
+                var time = function (s) { return s === undefined || s === null ? "\u{2014}" : (s < 3600 ? Math.round(s / 60) + " min" : (s / 3600).toFixed(1) + " h"); };
+                document.querySelector('[data-figure="triage:p50"]').textContent = time(kpis.triageP50Seconds);
+                document.querySelector('[data-figure="contact:p50"]').textContent = time(kpis.firstContactP50Seconds);
+                document.querySelector('[data-figure="breaches"]').textContent = kpis.slaBreaches;
+                document.querySelector('[data-figure="overdueTasks"]').textContent = kpis.overdueTasks;
+              });
               source.onerror = function () { live.textContent = "reconnecting…"; live.setAttribute("data-state", "reconnecting"); };
             })();
             </script>
             </body></html>
             """
+    }
+
+    /// `12 min`, `3.5 h`, or a dash when there is nothing to measure.
+    static func duration(_ seconds: Int?) -> String {
+        guard let seconds else { return "—" }
+        if seconds < 3600 { return "\(Int((Double(seconds) / 60).rounded())) min" }
+        return String(format: "%.1f h", Double(seconds) / 3600)
+    }
+
+    static func dealerRows(_ kpis: DashboardKPIs) -> String {
+        kpis.dealers.map { row in
+            """
+            <tr><td>\(escape(row.dealer))</td><td data-figure="dealer:\(escape(row.dealer)):net">\(row.net)</td>\
+            <td>\(row.target.map { "\($0)" } ?? "—")</td><td>\(row.achievedPercent.map { "\($0) %" } ?? "—")</td></tr>
+            """
+        }.joined()
     }
 
     static var stepKeysJSON: String { "[" + steps.map { "\"\($0.key)\"" }.joined(separator: ",") + "]" }
