@@ -188,3 +188,9 @@ public struct ISODate: Sendable, Hashable, Comparable, CustomStringConvertible {
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
     }
 }
+
+/// A decimal from PostgreSQL's text of a `numeric` (`sum(x)::text`, `price::text`), never through
+/// `Double`; 0 for text that is not one (the database does not send such text).
+public func decimal(_ text: String) -> Decimal {
+    ImportRules.posixDecimal(text) ?? 0
+}

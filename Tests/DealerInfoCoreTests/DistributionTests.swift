@@ -108,6 +108,16 @@ struct DistributionTests {
             let after = try await client.call(.get, "/v1/series/price.dealer.rub/behind").decode(Behind.self)
             #expect(!after.items.contains { $0.dealerCode == "D-KZN-01" })
 
+            // A rejection needs its reason; with one, head office sees it on the delivery.
+            let bare = try await asDealer(client, dealer, .post, "/v1/dealer/receipts", #"{"publicationId":"\#(versions[4].id)","status":"rejected"}"#)
+            #expect(bare.status == 422, "\(bare.body)")
+            let rejected = try await asDealer(
+                client, dealer, .post, "/v1/dealer/receipts", #"{"publicationId":"\#(versions[4].id)","status":"rejected","reason":"prices not in our ERP format"}"#)
+            #expect(rejected.status == 200 && rejected.body.contains("\"rejected\""), "\(rejected.body)")
+            let deliveries = try await client.call(.get, "/v1/publications/\(versions[4].id)/deliveries").decode(Deliveries.self)
+            #expect(deliveries.items.first { $0.dealerCode == "D-NSK-01" }?.state == "rejected")
+            #expect(try await asDealer(client, dealer, .post, "/v1/dealer/receipts", #"{"publicationId":"\#(versions[4].id)","status":"maybe"}"#).status == 422)
+
             let never = try await asDealer(client, dealer, .get, "/v1/dealer/series/price.dealer.rub/delta?since=9")
             #expect(never.status == 409 && never.body.contains("snapshot"))
         }

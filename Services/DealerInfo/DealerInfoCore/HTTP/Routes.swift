@@ -5,6 +5,7 @@ import Messaging
 import NIOCore
 import PostgresNIO
 import ServiceKit
+import Tabular
 
 struct Dealer: ResponseCodable, Equatable {
     var id: UUID

@@ -4,6 +4,7 @@ import Logging
 import Messaging
 import NIOCore
 import PostgresNIO
+import Tabular
 
 /// What head office publishes: one command, any size (10,000 price items to every dealer is one
 /// transaction).
@@ -485,7 +486,3 @@ enum Distribution {
     }
 }
 
-/// A decimal from PostgreSQL's text of a numeric (never through `Double`).
-func decimal(_ text: String) -> Decimal {
-    Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) ?? 0
-}

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Messaging
 import PostgresNIO
+import Tabular
 
 /// A stored report as head office and its dealer see it.
 struct StoredReport: Codable, Sendable {

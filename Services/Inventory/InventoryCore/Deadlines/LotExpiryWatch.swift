@@ -4,6 +4,7 @@ import Logging
 import Messaging
 import PostgresNIO
 import ServiceKit
+import Tabular
 
 /// Publishes `LotExpiringSoon` once per lot that still has stock and expires within the warning
 /// period. The mark lives on the lot, so it fires once across restarts and replicas

@@ -5,6 +5,7 @@ import Messaging
 import NIOCore
 import PostgresNIO
 import ServiceKit
+import Tabular
 
 struct Warehouse: ResponseCodable, Equatable {
     var code: String
@@ -377,13 +378,7 @@ func scan(_ code: ScannedCode, on connection: PostgresConnection, logger: Logger
 
 func validateDate(_ value: String?, _ name: String) throws {
     guard let value else { return }
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    formatter.dateFormat = "yyyy-MM-dd"
-    guard value.wholeMatch(of: /\d{4}-\d{2}-\d{2}/) != nil, let date = formatter.date(from: value), formatter.string(from: date) == value else {
-        throw InventoryError.invalid("\(name) is a date, YYYY-MM-DD; \(value) is not")
-    }
+    guard ISODate(value) != nil else { throw InventoryError.invalid("\(name) is a date, YYYY-MM-DD; \(value) is not") }
 }
 
 func uuid(_ ctx: BasicRequestContext, _ name: String) throws -> UUID {

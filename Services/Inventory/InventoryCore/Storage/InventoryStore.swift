@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Messaging
 import PostgresNIO
+import Tabular
 
 /// When and why a change happens: the clock, the warehouse's calendar day and the correlation id
 /// its events carry.
@@ -747,7 +748,3 @@ enum InventoryEvents {
     }
 }
 
-/// A decimal from PostgreSQL's text of a numeric (never through `Double`).
-func decimal(_ text: String) -> Decimal {
-    Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) ?? 0
-}

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import ServiceKit
+import Tabular
 
 // What the inventory API shows. Quantities are decimal strings on the wire (never floating point).
 

@@ -48,7 +48,8 @@ func addDashboardRoutes(_ router: Router<BasicRequestContext>, _ context: Report
                     var quiet = 0
                     while !Task.isCancelled {
                         do {
-                            try await funnel.catchUp(client: postgres, logger: logger)
+                            // The tail (`ProjectionTail`) keeps the models current; a connection only
+                            // notices that they moved.
                             let position = await funnel.status.position
                             if position != sent {
                                 sent = position
