@@ -139,13 +139,30 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// Stops, waits briefly for the batch in flight, commits what was processed, leaves the group
-    /// and destroys the client. Idempotent.
-    public func close() async {
+    /// and destroys the client. Idempotent. Leaving the group can block for as long as the broker
+    /// is unreachable or a rebalance is stuck (seen when topics are re-created under the
+    /// consumer), so the wait is bounded by `timeout`: after it, shutdown goes on and the close
+    /// finishes (or not) on its own thread — what was not committed is delivered again, which the
+    /// inbox deduplicates.
+    public func close(timeout: Duration = .seconds(10)) async {
         core.stop()
         await core.waitForInFlight()
-        await handle.close { [core] rk in
-            core.commitProcessed(rk)
-            rd_kafka_consumer_close(rk)
+        let closed: Bool = await withCheckedContinuation { continuation in
+            let once = ResumeOnce(continuation)
+            Task { [handle, core] in
+                await handle.close { rk in
+                    core.commitProcessed(rk)
+                    rd_kafka_consumer_close(rk)
+                }
+                once.resume(true)
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                once.resume(false)
+            }
+        }
+        if !closed {
+            core.logger.warning("the consumer did not leave its group in time; shutting down anyway", metadata: ["group": "\(core.groupID)"])
         }
     }
 
@@ -381,4 +398,20 @@ func offsets(in list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> 
         result[TopicPartition(String(cString: element.topic), element.partition)] = element.offset
     }
     return result
+}
+
+/// Resumes a continuation once: the first of several racing outcomes wins.
+final class ResumeOnce<Value: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Value, Never>?>
+
+    init(_ continuation: CheckedContinuation<Value, Never>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func resume(_ value: Value) {
+        continuation.withLock { pending in
+            pending?.resume(returning: value)
+            pending = nil
+        }
+    }
 }
