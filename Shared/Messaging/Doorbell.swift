@@ -2,7 +2,7 @@ import Synchronization
 
 /// Wakes one waiter: `ring` from anywhere, `wait` for a ring or a timeout. A ring with nobody
 /// waiting is remembered, so a wake-up is never lost between two waits.
-final class Doorbell: Sendable {
+public final class Doorbell: Sendable {
     private struct State {
         var rung = false
         var waiter: (id: UInt64, continuation: CheckedContinuation<Void, Never>)?
@@ -12,7 +12,9 @@ final class Doorbell: Sendable {
     }
     private let state = Mutex(State())
 
-    func ring() {
+    public init() {}
+
+    public func ring() {
         state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard let waiter = state.waiter else {
                 state.rung = true
@@ -24,7 +26,7 @@ final class Doorbell: Sendable {
     }
 
     /// Returns at a ring, after `timeout`, or when the task is cancelled.
-    func wait(timeout: Duration) async {
+    public func wait(timeout: Duration) async {
         let id = state.withLock { state in
             defer { state.nextID += 1 }
             return state.nextID

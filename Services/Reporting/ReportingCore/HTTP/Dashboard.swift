@@ -39,37 +39,43 @@ func addDashboardRoutes(_ router: Router<BasicRequestContext>, _ context: Report
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(string: ": connected\n\n"))
-                // The report whenever the read model moved, and a keep-alive comment every 15 s.
+                // The report whenever the read models moved (the tail announces each position it
+                // reaches; a slow connection skips to the newest), and a keep-alive comment with
+                // fresh timeliness figures (they age with the clock) every 15 s.
                 let (chunks, continuation) = AsyncStream.makeStream(of: String.self)
+                let (watch, positions) = await funnel.watch()
                 let producer = Task {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.sortedKeys]
-                    var sent: Int64 = -1
-                    var quiet = 0
-                    while !Task.isCancelled {
+                    for await _ in positions {
                         do {
-                            // The tail (`ProjectionTail`) keeps the models current; a connection only
-                            // notices that they moved.
-                            let position = await funnel.status.position
-                            if position != sent {
-                                sent = position
-                                quiet = 0
-                                let json = String(decoding: try encoder.encode(await funnel.report(query)), as: UTF8.self)
-                                continuation.yield("event: funnel\ndata: \(json)\n\n")
-                                let kpis = await DashboardKPIs.make(funnel, query, dealer: dealer)
-                                continuation.yield("event: kpis\ndata: \(String(decoding: try encoder.encode(kpis), as: UTF8.self))\n\n")
-                            } else {
-                                quiet += 1
-                                if quiet % 30 == 0 { continuation.yield(": keep-alive\n\n") }
-                            }
+                            let json = String(decoding: try encoder.encode(await funnel.report(query)), as: UTF8.self)
+                            continuation.yield("event: funnel\ndata: \(json)\n\n")
+                            let kpis = await DashboardKPIs.make(funnel, query, dealer: dealer)
+                            continuation.yield("event: kpis\ndata: \(String(decoding: try encoder.encode(kpis), as: UTF8.self))\n\n")
                         } catch {
-                            logger.debug("dashboard stream could not read the log", metadata: ["error": "\(error)"])
+                            logger.debug("dashboard stream could not encode a report", metadata: ["error": "\(error)"])
                         }
-                        try? await Task.sleep(for: .milliseconds(500))
                     }
                     continuation.finish()
                 }
-                defer { producer.cancel() }
+                let keepAlive = Task {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys]
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(15))
+                        guard !Task.isCancelled else { break }
+                        let kpis = await DashboardKPIs.make(funnel, query, dealer: dealer)
+                        if let data = try? encoder.encode(kpis) {
+                            continuation.yield(": keep-alive\n\nevent: kpis\ndata: \(String(decoding: data, as: UTF8.self))\n\n")
+                        }
+                    }
+                }
+                defer {
+                    keepAlive.cancel()
+                    producer.cancel()
+                    Task { await funnel.unwatch(watch) }
+                }
                 // The server waits for open responses when it shuts down: this one ends then.
                 try await withGracefulShutdownHandler {
                     for await chunk in chunks { try await writer.write(ByteBuffer(string: chunk)) }

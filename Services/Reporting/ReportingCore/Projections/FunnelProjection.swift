@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Logging
+import Messaging
 import Metrics
 import PostgresNIO
 import ServiceLifecycle
@@ -71,21 +72,26 @@ actor FunnelProjection {
         Self.names.map { Status(name: $0, position: position, eventsApplied: applied, lastEventAt: lastEventAt, lagSeconds: lagSeconds) }
     }
 
-    func contacts(_ segment: AudienceSegment) -> [AudienceContact] { models.audience.contacts(segment: segment) }
+    /// Who is told when the models move: each open dashboard stream, by id.
+    private var watchers: [UUID: AsyncStream<Int64>.Continuation] = [:]
 
-    func timeliness(_ query: TimelinessQuery) -> TimelinessReport { models.timeliness.report(query) }
+    /// The positions the models reach from now on (the current one first); the newest only, when
+    /// the reader is slower than the tail. End it with `unwatch`.
+    func watch() -> (id: UUID, positions: AsyncStream<Int64>) {
+        let id = UUID()
+        let (positions, continuation) = AsyncStream.makeStream(of: Int64.self, bufferingPolicy: .bufferingNewest(1))
+        continuation.yield(position)
+        watchers[id] = continuation
+        return (id, positions)
+    }
 
-    func sales(_ query: SalesQuery) -> SalesPlanReport { models.sales.report(query) }
+    func unwatch(_ id: UUID) {
+        watchers.removeValue(forKey: id)?.finish()
+    }
 
-    func salesDrillDown(_ query: SalesQuery, figure: String) -> [String] { models.sales.drillDown(query, figure: figure) }
-
-    func stockNetwork(_ query: StockNetworkQuery) -> StockNetworkReport { models.stockNetwork.report(query) }
-
-    func stockNetworkDrillDown(_ query: StockNetworkQuery, figure: String) -> [String] { models.stockNetwork.drillDown(query, figure: figure) }
-
-    func report(_ query: FunnelQuery) -> FunnelReport { models.funnel.report(query) }
-
-    func drillDown(_ query: FunnelQuery, step: String) -> [UUID] { models.funnel.drillDown(query, step: step) }
+    private func announce() {
+        for continuation in watchers.values { continuation.yield(position) }
+    }
 
     /// One stored event, as read from the log.
     struct Row: Sendable {
@@ -177,7 +183,10 @@ actor FunnelProjection {
             position = max(position, rows.last?.position ?? position)
             total += fresh
             if rows.count < 5000 || fresh == 0 {
-                if total > 0 { recordLag() }
+                if total > 0 {
+                    recordLag()
+                    announce()
+                }
                 return total
             }
         }
@@ -204,6 +213,7 @@ actor FunnelProjection {
         position = reached
         applied = read
         recent = RecentPositions(capacity: 4096)
+        announce()
         return (read, models.funnel.report(FunnelQuery()))
     }
 
@@ -220,6 +230,38 @@ actor FunnelProjection {
         for name in Self.names {
             Timer(label: "dms_projection_lag_seconds", dimensions: [("projection", name)]).recordNanoseconds(Int64(lagSeconds * 1_000_000_000))
         }
+    }
+}
+
+// Reports are worked out on a copy of the models, outside the actor: a report over a large
+// history never holds up the tail (copy-on-write makes the copy cheap until the tail next writes).
+extension FunnelProjection {
+    nonisolated func current() async -> ReadModels { await models }
+
+    nonisolated func contacts(_ segment: AudienceSegment) async -> [AudienceContact] {
+        await current().audience.contacts(segment: segment)
+    }
+
+    nonisolated func timeliness(_ query: TimelinessQuery) async -> TimelinessReport { await current().timeliness.report(query) }
+
+    nonisolated func sales(_ query: SalesQuery) async -> SalesPlanReport { await current().sales.report(query) }
+
+    nonisolated func salesDrillDown(_ query: SalesQuery, figure: String) async -> [String] {
+        await current().sales.drillDown(query, figure: figure)
+    }
+
+    nonisolated func stockNetwork(_ query: StockNetworkQuery) async -> StockNetworkReport {
+        await current().stockNetwork.report(query)
+    }
+
+    nonisolated func stockNetworkDrillDown(_ query: StockNetworkQuery, figure: String) async -> [String] {
+        await current().stockNetwork.drillDown(query, figure: figure)
+    }
+
+    nonisolated func report(_ query: FunnelQuery) async -> FunnelReport { await current().funnel.report(query) }
+
+    nonisolated func drillDown(_ query: FunnelQuery, step: String) async -> [UUID] {
+        await current().funnel.drillDown(query, step: step)
     }
 }
 
@@ -263,23 +305,54 @@ struct ReadModels: Sendable {
     }
 }
 
-/// Keeps the funnel up to date: tails the log every `interval` until shutdown.
+/// Keeps the read models up to date until shutdown: reads the log as soon as PostgreSQL notifies
+/// that it grew (`LISTEN consumed_events`; the inbox notifies when a batch commits, on whichever
+/// replica consumed it), and every `interval` besides, in case a notification was missed while
+/// the listening connection was being re-established.
 struct ProjectionTail: Service {
     let funnel: FunnelProjection
     let client: PostgresClient
     let logger: Logger
-    var interval: Duration = .milliseconds(200)
+    var interval: Duration = .seconds(1)
 
     func run() async throws {
+        let doorbell = Doorbell()
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await funnel.catchUp(client: client, logger: logger)
-                } catch {
-                    logger.warning("could not read the event log; will retry", metadata: ["error": "\(String(reflecting: error))"])
-                }
-                try? await Task.sleep(for: interval)
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await listen(doorbell) }
+                group.addTask { await tail(doorbell) }
+                await group.next()
+                group.cancelAll()
             }
+        }
+    }
+
+    private func tail(_ doorbell: Doorbell) async {
+        while !Task.isCancelled {
+            do {
+                try await funnel.catchUp(client: client, logger: logger)
+            } catch {
+                logger.warning("could not read the event log; will retry", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            await doorbell.wait(timeout: interval)
+        }
+    }
+
+    /// Rings the doorbell for every notification; re-listens (after a pause) when the connection is lost.
+    private func listen(_ doorbell: Doorbell) async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: EventLog.channel) { notifications in
+                        doorbell.ring()  // what was written while nobody listened
+                        for try await _ in notifications { doorbell.ring() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("lost the event log's notifications; polling until they are back", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            try? await Task.sleep(for: .seconds(1))
         }
     }
 }
