@@ -132,6 +132,28 @@ struct DealsAPITests {
         }
     }
 
+    @Test("DealOpened carries the lines' equipment types; a lines edit publishes DealLinesChanged, other edits nothing")
+    func linesChanged() async throws {
+        try await withDeals { client, url in
+            let deal = try decode(try await call(client, .post, "/v1/deals", Self.newDeal))
+            let id = deal.deal.id
+            #expect(try await ServiceHarness.scalar(
+                "SELECT envelope::jsonb->'payload'->>'equipmentTypes' FROM outbox WHERE event_type = 'DealOpened'", databaseURL: url)
+                == #"["climatic", "pump"]"#)
+            #expect(try await call(client, .patch, "/v1/deals/\(id)", #"{"needs":"only the chamber"}"#).status == 200)
+            let count = "SELECT count(*)::text FROM outbox WHERE event_type = 'DealLinesChanged'"
+            #expect(try await ServiceHarness.scalar(count, databaseURL: url) == "0", "an edit of the needs changes no line")
+            let lines = #"{"lines":[{"sku":"CH-200","name":"Climatic chamber","equipmentType":"climatic","quantity":1,"unitPrice":{"amount":"1500000.00","currency":"RUB"}}]}"#
+            #expect(try await call(client, .patch, "/v1/deals/\(id)", lines).status == 200)
+            #expect(try await ServiceHarness.scalar(count, databaseURL: url) == "1")
+            #expect(try await ServiceHarness.scalar(
+                """
+                SELECT (envelope::jsonb->'payload'->>'equipmentTypes') || ' ' || (envelope::jsonb->'payload'->>'lineCount') || ' ' || (envelope::jsonb->'payload'->'total'->>'amount')
+                FROM outbox WHERE event_type = 'DealLinesChanged'
+                """, databaseURL: url) == #"["climatic"] 1 1500000"#)
+        }
+    }
+
     @Test("lost as not suitable after ordering: the head of department gets a quality check and the order is cancelled")
     func lostAfterOrder() async throws {
         try await withDeals { client, url in

@@ -82,6 +82,13 @@ struct FunnelJourneyTests {
             struct Rebuilt: Decodable { var report: Report }
             let rebuilt = try await reporting.call(Rebuilt.self, "POST", "/v1/projections/funnel/rebuild")
             #expect(rebuilt.report == expected)
+
+            // The deal's pump line (DealLinesChanged) slices the funnel by equipment type, back to the mail it came from.
+            struct Sliced: Decodable { var inquiries: Int; var leads: Int; var deals: Int; var dealsByEquipmentType: [String: Int] }
+            let pumps = try await reporting.call(Sliced.self, "GET", "/v1/funnel?equipmentType=pumps")
+            #expect(pumps.inquiries == 1 && pumps.leads == 1 && pumps.deals == 1 && pumps.dealsByEquipmentType == ["pumps": 1], "\(pumps)")
+            let none = try await reporting.call(Sliced.self, "GET", "/v1/funnel?equipmentType=autoclaves")
+            #expect(none.inquiries == 0 && none.leads == 0 && none.deals == 0, "\(none)")
         }
     }
 }

@@ -15,9 +15,12 @@ public struct DealOpened: EventPayload, Equatable {
     public var stage: String
     public var total: Money?
     public var openedAt: Date
+    /// The equipment types of the deal's lines, sorted (additive: absent in events written before
+    /// it existed; a deal opened from a lead has no lines yet). Later edits send `DealLinesChanged`.
+    public var equipmentTypes: [String]?
 
     public init(dealId: UUID, leadId: UUID?, counterpartyName: String, managerId: UUID, departmentCode: String, stage: String,
-                total: Money?, openedAt: Date) {
+                total: Money?, openedAt: Date, equipmentTypes: [String]? = nil) {
         self.dealId = dealId
         self.leadId = leadId
         self.counterpartyName = counterpartyName
@@ -26,10 +29,33 @@ public struct DealOpened: EventPayload, Equatable {
         self.stage = stage
         self.total = total
         self.openedAt = openedAt
+        self.equipmentTypes = equipmentTypes
     }
 }
 
 /// A deal moved from one stage to another (lost and closed included).
+/// A deal's lines (or their currency) were edited: what reporting needs to slice by equipment type.
+public struct DealLinesChanged: EventPayload, Equatable {
+    public static let eventType = "DealLinesChanged"
+    public static let eventVersion = 1
+    public var dealId: UUID
+    /// The equipment types of the lines now, sorted, each once.
+    public var equipmentTypes: [String]
+    public var lineCount: Int
+    public var total: Money?
+    public var changedBy: UUID?
+    public var changedAt: Date
+
+    public init(dealId: UUID, equipmentTypes: [String], lineCount: Int, total: Money?, changedBy: UUID?, changedAt: Date) {
+        self.dealId = dealId
+        self.equipmentTypes = equipmentTypes
+        self.lineCount = lineCount
+        self.total = total
+        self.changedBy = changedBy
+        self.changedAt = changedAt
+    }
+}
+
 public struct DealStageChanged: EventPayload, Equatable {
     public static let eventType = "DealStageChanged"
     public static let eventVersion = 1

@@ -45,7 +45,7 @@ struct DealStore: Sendable {
         }
         let opened = DealOpened(
             dealId: id, leadId: leadID, counterpartyName: legalEntity.name, managerId: deal.managerId, departmentCode: deal.departmentCode,
-            stage: deal.stage.rawValue, total: deal.total, openedAt: actor.now)
+            stage: deal.stage.rawValue, total: deal.total, openedAt: actor.now, equipmentTypes: Array(deal.equipmentTypes).sorted())
         return (deal, [try DealsEvents.event(opened, deal: deal)])
     }
 
@@ -65,6 +65,7 @@ struct DealStore: Sendable {
         _ id: UUID, _ changes: Changes, expectedVersion: Int?, by actor: DealActor, on connection: PostgresConnection, logger: Logger
     ) async throws -> (Deal, [OutboxEvent]) {
         var deal = try await lock(id, expectedVersion: expectedVersion, on: connection, logger: logger)
+        let before = deal
         guard deal.stage.isOpen else { throw DealsError.conflict("the deal is \(deal.stage.rawValue); it cannot be edited") }
         if changes.lines != nil || changes.currency != nil, ![.selection, .offer].contains(deal.stage) {
             throw DealsError.conflict("lines and currency are agreed at the contract; the deal is in \(deal.stage.rawValue)")
@@ -81,7 +82,11 @@ struct DealStore: Sendable {
             currency: deal.currency, managerId: deal.managerId, departmentCode: deal.departmentCode)
         guard draft.missing.isEmpty else { throw DealsError.missingFields(draft.missing) }
         try await save(&deal, at: actor.now, on: connection, logger: logger)
-        return (deal, [])
+        guard before.lines != deal.lines || before.currency != deal.currency else { return (deal, []) }
+        let changed = DealLinesChanged(
+            dealId: deal.id, equipmentTypes: Array(deal.equipmentTypes).sorted(), lineCount: deal.lines.count, total: deal.total,
+            changedBy: actor.staffID, changedAt: actor.now)
+        return (deal, [try DealsEvents.event(changed, deal: deal)])
     }
 
     /// A stage command: advance or lose. Effects become tasks; events say what happened.

@@ -20,7 +20,7 @@ func addDashboardRoutes(_ router: Router<BasicRequestContext>, _ context: Report
         try await funnel.catchUp(client: postgres, logger: ctx.logger)
         let report = await funnel.report(query)
         var fields: [String: String] = [:]
-        for name in ["from", "to", "department", "manager", "channel", "dealer"] {
+        for name in ["from", "to", "department", "manager", "channel", "equipmentType", "dealer"] {
             fields[name] = request.uri.queryParameters[Substring(name)].map(String.init)
         }
         let kpis = await DashboardKPIs.make(funnel, query, dealer: fields["dealer"])
@@ -174,6 +174,8 @@ enum DashboardPage {
         }
         let stages = report.dealsByStage.sorted { $0.key < $1.key }
             .map { "<tr><td>\(escape($0.key))</td><td data-figure=\"stage:\(escape($0.key))\">\($0.value)</td></tr>" }.joined()
+        let equipment = report.dealsByEquipmentType.sorted { $0.key < $1.key }
+            .map { "<tr><td>\(escape($0.key))</td><td data-figure=\"equipment:\(escape($0.key))\">\($0.value)</td></tr>" }.joined()
         let lostReasons = report.lostByReason.sorted { $0.key < $1.key }
             .map { "<tr><td>\(escape($0.key))</td><td data-figure=\"lost:\(escape($0.key))\">\($0.value)</td></tr>" }.joined()
         func field(_ name: String, _ label: String) -> String {
@@ -192,13 +194,14 @@ enum DashboardPage {
             <body>
             <h1>Sales funnel</h1>
             <form method="get">\(field("from", "From")) \(field("to", "To")) \(field("department", "Department")) \(field("manager", "Manager")) \
-            \(field("channel", "Channel")) \(field("dealer", "Dealer")) <button type="submit">Apply</button></form>
+            \(field("channel", "Channel")) \(field("equipmentType", "Equipment type")) \(field("dealer", "Dealer")) <button type="submit">Apply</button></form>
             <svg width="760" height="\(steps.count * 34)" role="img" aria-label="funnel">
             \(bars)</svg>
             <p class="rates"><span>Lead → qualified: <b data-figure="rate:leadToQualified">\(percent(report.conversion.leadToQualified))</b></span>\
             <span>Qualified → converted: <b data-figure="rate:qualifiedToConverted">\(percent(report.conversion.qualifiedToConverted))</b></span>\
             <span>Deal → closed: <b data-figure="rate:dealToClosed">\(percent(report.conversion.dealToClosed))</b></span></p>
             <table><tr><th>Deals by stage</th><th></th></tr><tbody id="stages">\(stages)</tbody></table>
+            <table><tr><th>Deals by equipment type</th><th></th></tr><tbody id="equipment">\(equipment)</tbody></table>
             <table><tr><th>Lost, by reason</th><th></th></tr><tbody id="lost">\(lostReasons)</tbody></table>
             <h2>Timeliness</h2>
             <p class="rates"><span>Time to triage, median: <b data-figure="triage:p50">\(duration(kpis.triageP50Seconds))</b></span>\

@@ -269,5 +269,5 @@ func funnelQuery(_ request: Request) throws -> FunnelQuery {
     }
     return FunnelQuery(
         from: try instant("from"), to: try instant("to"), asOf: try instant("asOf"), department: text("department"), manager: manager,
-        channel: text("channel"))
+        channel: text("channel"), equipmentType: text("equipmentType"))
 }

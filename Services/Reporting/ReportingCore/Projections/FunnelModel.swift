@@ -28,6 +28,15 @@ extension UUID: LatestWinsValue {
     var tieBreak: String { uuidString }
 }
 
+/// A deal's equipment types as one value (sorted, each once), so that an edit replaces the whole set.
+struct EquipmentTypes: LatestWinsValue {
+    var values: [String]
+
+    init(_ values: [String]) { self.values = Array(Set(values)).sorted() }
+
+    var tieBreak: String { values.joined(separator: "\u{1F}") }
+}
+
 /// A latest-wins value with its history: the value stated at each instant (the greater one when
 /// two statements share an instant). Recording is order-independent and idempotent.
 struct LatestWins<Value: LatestWinsValue>: Sendable, Equatable {
@@ -86,6 +95,8 @@ struct LeadFacts: Sendable, Equatable {
     var convertedAt: Date?
     var department = LatestWins<String>()
     var manager = LatestWins<UUID>()
+    /// The inquiry or call it was made from (`LeadCreated.source`: `inquiry:<id>` or `call:<id>`).
+    var origin = LatestWins<UUID>()
 
     /// When the lead began: its creation, or — while `LeadCreated` is unseen — the earliest fact known.
     var startedAt: Date? {
@@ -117,6 +128,7 @@ struct DealFacts: Sendable, Equatable {
     var lostAt: Date?
     var lostReason = LatestWins<String>()
     var closedAt: Date?
+    var equipmentTypes = LatestWins<EquipmentTypes>()
 
     /// When the deal began: its opening, or — while `DealOpened` is unseen — the earliest fact known.
     var startedAt: Date? {
@@ -154,10 +166,14 @@ public struct FunnelQuery: Sendable, Equatable {
     public var manager: UUID?
     /// Inquiries, leads and deals that came through this channel (a deal's channel is its lead's).
     public var channel: String?
+    /// Deals with a line of this equipment type (as of `asOf`), and the leads and inquiries they
+    /// came from: neither a lead nor an inquiry has an equipment type until its deal's lines are
+    /// chosen, so with this filter the funnel is traced back from the deals.
+    public var equipmentType: String?
 
     public init(
         from: Date? = nil, to: Date? = nil, asOf: Date? = nil, department: String? = nil, manager: UUID? = nil,
-        channel: String? = nil
+        channel: String? = nil, equipmentType: String? = nil
     ) {
         self.from = from
         self.to = to
@@ -165,6 +181,7 @@ public struct FunnelQuery: Sendable, Equatable {
         self.department = department
         self.manager = manager
         self.channel = channel
+        self.equipmentType = equipmentType
     }
 
     func inPeriod(_ start: Date) -> Bool {
@@ -203,6 +220,9 @@ public struct FunnelReport: Codable, Sendable, Equatable {
     public var deals: Int
     /// Each deal once, in its stage as of then.
     public var dealsByStage: [String: Int]
+    /// Deals per equipment type of their lines (a deal with two types counts under each; one
+    /// without lines under none).
+    public var dealsByEquipmentType: [String: Int]
     public var closed: Int
     public var lost: Int
     public var lostByReason: [String: Int]
@@ -211,7 +231,7 @@ public struct FunnelReport: Codable, Sendable, Equatable {
     public init(
         inquiries: Int = 0, inquiriesByChannel: [String: Int] = [:], leads: Int = 0, assigned: Int = 0, contacted: Int = 0,
         qualified: Int = 0, disqualified: Int = 0, disqualifiedByReason: [String: Int] = [:], converted: Int = 0, deals: Int = 0,
-        dealsByStage: [String: Int] = [:], closed: Int = 0, lost: Int = 0, lostByReason: [String: Int] = [:],
+        dealsByStage: [String: Int] = [:], dealsByEquipmentType: [String: Int] = [:], closed: Int = 0, lost: Int = 0, lostByReason: [String: Int] = [:],
         conversion: Conversion = Conversion(leadToQualified: nil, qualifiedToConverted: nil, dealToClosed: nil)
     ) {
         self.inquiries = inquiries
@@ -225,6 +245,7 @@ public struct FunnelReport: Codable, Sendable, Equatable {
         self.converted = converted
         self.deals = deals
         self.dealsByStage = dealsByStage
+        self.dealsByEquipmentType = dealsByEquipmentType
         self.closed = closed
         self.lost = lost
         self.lostByReason = lostByReason
@@ -270,6 +291,7 @@ public struct FunnelModel: Sendable, Equatable {
             update(lead: event.leadId) { lead in
                 lead.createdAt = earliest(lead.createdAt, event.createdAt)
                 lead.createdChannel.record(event.channel.rawValue, at: event.createdAt)
+                if let origin = Self.origin(event.source) { lead.origin.record(origin, at: event.createdAt) }
             }
         case let event as LeadStateChanged:
             update(lead: event.leadId) { lead in
@@ -302,7 +324,10 @@ public struct FunnelModel: Sendable, Equatable {
                 deal.department.record(event.departmentCode, at: at)
                 deal.manager.record(event.managerId, at: at)
                 deal.stages.insert(StageEntry(stage: event.stage, enteredAt: at))
+                if let types = event.equipmentTypes { deal.equipmentTypes.record(EquipmentTypes(types), at: at) }
             }
+        case let event as DealLinesChanged:
+            update(deal: event.dealId) { $0.equipmentTypes.record(EquipmentTypes(event.equipmentTypes), at: event.changedAt) }
         case let event as DealStageChanged:
             update(deal: event.dealId) { $0.stages.insert(StageEntry(stage: event.to, enteredAt: event.changedAt)) }
         case let event as DealLost:
@@ -321,6 +346,12 @@ public struct FunnelModel: Sendable, Equatable {
         default:
             break
         }
+    }
+
+    /// The inquiry or call id in a lead's `source` (`inquiry:<id>`, `call:<id>`).
+    static func origin(_ source: String) -> UUID? {
+        guard let colon = source.firstIndex(of: ":") else { return nil }
+        return UUID(uuidString: String(source[source.index(after: colon)...]))
     }
 
     private mutating func update(lead id: UUID, _ change: (inout LeadFacts) -> Void) {
@@ -355,12 +386,28 @@ public struct FunnelModel: Sendable, Equatable {
         var id: UUID
         var stage: String
         var lostReason: String?
+        var equipmentTypes: [String]
+        var leadId: UUID?
+    }
+
+    /// With an equipment-type filter: the leads and inquiries its deals came from (nil: no filter).
+    struct Origins {
+        var leads: Set<UUID>
+        var inquiries: Set<UUID>
+    }
+
+    func origins(_ query: FunnelQuery, deals: [DealView]? = nil) -> Origins? {
+        guard query.equipmentType != nil else { return nil }
+        let leadIds = Set((deals ?? dealViews(query)).compactMap(\.leadId))
+        return Origins(leads: leadIds, inquiries: Set(leadIds.compactMap { leads[$0]?.origin.value(asOf: query.asOf) }))
     }
 
     /// The inquiries received by `asOf`, in the period and of the channel.
-    func inquiryViews(_ query: FunnelQuery) -> [InquiryView] {
-        inquiries.compactMap { id, facts in
+    func inquiryViews(_ query: FunnelQuery, origins: Origins? = nil) -> [InquiryView] {
+        let origins = origins ?? self.origins(query)
+        return inquiries.compactMap { id, facts in
             guard let start = facts.receivedAt, known(start, asOf: query.asOf), query.inPeriod(start) else { return nil }
+            if let origins, !origins.inquiries.contains(id) { return nil }
             let channel = facts.channel.value(asOf: query.asOf)
             if let wanted = query.channel, channel != wanted { return nil }
             return InquiryView(id: id, channel: channel)
@@ -368,10 +415,12 @@ public struct FunnelModel: Sendable, Equatable {
     }
 
     /// The leads begun by `asOf`, in the period, of the department, manager and channel.
-    func leadViews(_ query: FunnelQuery) -> [LeadView] {
+    func leadViews(_ query: FunnelQuery, origins: Origins? = nil) -> [LeadView] {
         let asOf = query.asOf
+        let origins = origins ?? self.origins(query)
         return leads.compactMap { id, lead in
             guard let start = lead.startedAt, known(start, asOf: asOf), query.inPeriod(start) else { return nil }
+            if let origins, !origins.leads.contains(id) { return nil }
             if let wanted = query.department, lead.department.value(asOf: asOf) != wanted { return nil }
             if let wanted = query.manager, lead.manager.value(asOf: asOf) != wanted { return nil }
             if let wanted = query.channel, lead.channel(asOf: asOf) != wanted { return nil }
@@ -384,7 +433,8 @@ public struct FunnelModel: Sendable, Equatable {
         }
     }
 
-    /// The deals begun by `asOf`, in the period, of the department, manager and (their lead's) channel.
+    /// The deals begun by `asOf`, in the period, of the department, manager, (their lead's) channel
+    /// and equipment type.
     func dealViews(_ query: FunnelQuery) -> [DealView] {
         let asOf = query.asOf
         return deals.compactMap { id, deal in
@@ -392,23 +442,28 @@ public struct FunnelModel: Sendable, Equatable {
                   let stage = deal.stage(asOf: asOf) else { return nil }
             if let wanted = query.department, deal.department.value(asOf: asOf) != wanted { return nil }
             if let wanted = query.manager, deal.manager.value(asOf: asOf) != wanted { return nil }
+            let leadId = deal.leadId.value(asOf: asOf)
             if let wanted = query.channel {
-                guard let leadId = deal.leadId.value(asOf: asOf), let lead = leads[leadId],
-                      lead.channel(asOf: asOf) == wanted else { return nil }
+                guard let leadId, let lead = leads[leadId], lead.channel(asOf: asOf) == wanted else { return nil }
             }
+            let types = deal.equipmentTypes.value(asOf: asOf)?.values ?? []
+            if let wanted = query.equipmentType, !types.contains(wanted) { return nil }
             return DealView(
-                id: id, stage: stage, lostReason: stage == Self.lostStage ? deal.lostReason.value(asOf: asOf) : nil)
+                id: id, stage: stage, lostReason: stage == Self.lostStage ? deal.lostReason.value(asOf: asOf) : nil,
+                equipmentTypes: types, leadId: leadId)
         }
     }
 
     /// The funnel's figures for `query`.
     public func report(_ query: FunnelQuery) -> FunnelReport {
         var report = FunnelReport()
-        for inquiry in inquiryViews(query) {
+        let deals = dealViews(query)
+        let origins = origins(query, deals: deals)
+        for inquiry in inquiryViews(query, origins: origins) {
             report.inquiries += 1
             report.inquiriesByChannel[inquiry.channel ?? Self.unspecifiedReason, default: 0] += 1
         }
-        for lead in leadViews(query) {
+        for lead in leadViews(query, origins: origins) {
             report.leads += 1
             if lead.assigned { report.assigned += 1 }
             if lead.contacted { report.contacted += 1 }
@@ -419,9 +474,10 @@ public struct FunnelModel: Sendable, Equatable {
                 report.disqualifiedByReason[lead.disqualifyReason ?? Self.unspecifiedReason, default: 0] += 1
             }
         }
-        for deal in dealViews(query) {
+        for deal in deals {
             report.deals += 1
             report.dealsByStage[deal.stage, default: 0] += 1
+            for type in deal.equipmentTypes { report.dealsByEquipmentType[type, default: 0] += 1 }
             if deal.stage == Self.closedStage { report.closed += 1 }
             if deal.stage == Self.lostStage {
                 report.lost += 1
@@ -437,7 +493,7 @@ public struct FunnelModel: Sendable, Equatable {
 
     /// The ids behind one figure of `report(query)`, sorted by their string form. `step` is one of
     /// `inquiries`, `leads`, `assigned`, `contacted`, `qualified`, `disqualified`, `converted`,
-    /// `deals`, `closed`, `lost` or `stage:<name>`; anything else has no ids.
+    /// `deals`, `closed`, `lost`, `stage:<name>` or `equipment:<type>`; anything else has no ids.
     public func drillDown(_ query: FunnelQuery, step: String) -> [UUID] {
         let ids: [UUID]
         switch step {
@@ -452,9 +508,15 @@ public struct FunnelModel: Sendable, Equatable {
         case "closed": ids = dealViews(query).filter { $0.stage == Self.closedStage }.map(\.id)
         case "lost": ids = dealViews(query).filter { $0.stage == Self.lostStage }.map(\.id)
         default:
-            guard step.hasPrefix("stage:") else { return [] }
-            let stage = String(step.dropFirst("stage:".count))
-            ids = dealViews(query).filter { $0.stage == stage }.map(\.id)
+            if step.hasPrefix("stage:") {
+                let stage = String(step.dropFirst("stage:".count))
+                ids = dealViews(query).filter { $0.stage == stage }.map(\.id)
+            } else if step.hasPrefix("equipment:") {
+                let type = String(step.dropFirst("equipment:".count))
+                ids = dealViews(query).filter { $0.equipmentTypes.contains(type) }.map(\.id)
+            } else {
+                return []
+            }
         }
         return ids.sorted { $0.uuidString < $1.uuidString }
     }

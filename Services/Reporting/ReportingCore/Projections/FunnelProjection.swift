@@ -16,7 +16,7 @@ actor FunnelProjection {
     /// The payload types the read models use; other events in the log are not read.
     static let types: [any EventPayload.Type] = [
         InquiryReceived.self, CallRegistered.self, LeadCreated.self, LeadStateChanged.self, LeadConverted.self, DealOpened.self,
-        DealStageChanged.self, DealLost.self, DealClosed.self, ContactRegistered.self, ContactUpdated.self, ContactsMerged.self,
+        DealStageChanged.self, DealLinesChanged.self, DealLost.self, DealClosed.self, ContactRegistered.self, ContactUpdated.self, ContactsMerged.self,
         CounterpartyRegistered.self, CounterpartyUpdated.self, LeadTriageOverdue.self, LeadResponseOverdue.self, TaskCreated.self,
         TaskCompleted.self, TaskOverdue.self, BuyerOrderPlaced.self, BuyerOrderCancelled.self, Shipped.self, PaymentReceived.self,
         DealerSalesReported.self, PublicationReleased.self, PublicationAcknowledged.self, StockLevelChanged.self, LotExpiringSoon.self,
