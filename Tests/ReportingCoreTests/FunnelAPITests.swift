@@ -147,6 +147,19 @@ struct ExportAPITests {
             #expect(xlsxStatus == 200 && type.contains("spreadsheetml") && bytes.prefix(2) == [0x50, 0x4B], "a ZIP (PK…)")
             #expect(try await client.call(.get, "/v1/exports/call-list?segment=nobody").status == 422)
             #expect(try await client.call(.get, "/v1/timeliness").status == 200)
+
+            // A figure drilled down to the leads behind it.
+            let late = UUID()
+            try await FunnelAPITests.log(
+                LeadCreated(leadId: late, channel: .phone, name: "Опоздавший", email: nil, phone: nil, company: nil, source: "test",
+                            createdAt: FunnelAPITests.at("2026-11-10T09:00:00Z"), triageDueAt: FunnelAPITests.at("2026-11-10T10:00:00Z")),
+                at: "2026-11-10T09:00:00Z", topic: Topic.leadsEvents, url: url)
+            try await FunnelAPITests.log(
+                LeadTriageOverdue(leadId: late, dueAt: FunnelAPITests.at("2026-11-10T10:00:00Z")), at: "2026-11-10T10:00:01Z",
+                topic: Topic.leadsEvents, url: url)
+            struct Ids: Decodable { var figure: String; var ids: [UUID] }
+            let breached = try await client.call(.get, "/v1/timeliness?figure=breaches:triage")
+            #expect(try JSONDecoder().decode(Ids.self, from: Data(breached.body.utf8)).ids == [late], "\(breached.body)")
         }
     }
 }

@@ -173,6 +173,33 @@ struct TimelinessModelTests {
     @Test("every event applied twice (or three times, interleaved) gives the same", arguments: [7, 99] as [UInt64])
     func idempotent(seed: UInt64) { orderIndependence.expectIdempotent(seed: seed) }
 
+    @Test("drill-down ids match every figure", arguments: probes)
+    func drillDownMatches(query: TimelinessQuery) {
+        let timeliness = model(world)
+        let report = timeliness.report(query)
+        #expect(timeliness.drillDown(query, figure: "triage").count == report.triage.count)
+        #expect(timeliness.drillDown(query, figure: "firstContact").count == report.firstContact.count)
+        #expect(timeliness.drillDown(query, figure: "breaches:triage").count == report.slaBreaches["triage"] ?? 0)
+        #expect(timeliness.drillDown(query, figure: "breaches:response").count == report.slaBreaches["response"] ?? 0)
+        #expect(timeliness.drillDown(query, figure: "overdueTasks").count == report.overdueTasks)
+        for (stage, durations) in report.stageSeconds {
+            // A deal may visit a stage twice: one id, two durations.
+            let deals = timeliness.drillDown(query, figure: "stage:\(stage)")
+            #expect(!deals.isEmpty && deals.count <= durations.count, "stage \(stage)")
+        }
+        #expect(timeliness.drillDown(query, figure: "nonsense").isEmpty)
+    }
+
+    @Test("drill-down names the overdue tasks and the deals of a stage")
+    func drillDownIds() {
+        let timeliness = model(world)
+        let atEnd = TimelinessQuery(asOf: end)
+        #expect(timeliness.drillDown(atEnd, figure: "overdueTasks") == [task2, task4].sorted { $0.uuidString < $1.uuidString })
+        #expect(timeliness.drillDown(atEnd, figure: "stage:contract") == [deal1])
+        #expect(timeliness.drillDown(atEnd, figure: "stage:offer") == [deal1, deal2].sorted { $0.uuidString < $1.uuidString })
+        #expect(timeliness.drillDown(TimelinessQuery(asOf: end, manager: m1), figure: "overdueTasks") == [task2])
+    }
+
     @Test("leads as of past instants: only what was assigned, contacted and breached by then")
     func asOfLeads() {
         let timeliness = model(world)

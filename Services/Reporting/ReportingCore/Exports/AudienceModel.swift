@@ -91,6 +91,16 @@ public enum AudienceSegment: Sendable, Hashable {
         }
     }
 
+    /// Whether a contact showing `content` can be in the segment (the company segment is decided
+    /// later, once the company's name is known).
+    func admits(_ content: ContactContent) -> Bool {
+        switch self {
+        case .all, .company: true
+        case .withConsent: content.marketingConsent
+        case .manager(let id): content.managerId == id
+        }
+    }
+
     public func contains(_ contact: AudienceContact) -> Bool {
         switch self {
         case .all: true
@@ -159,12 +169,14 @@ struct ContactStatements: Sendable, Equatable {
 
     /// When what exports show last changed.
     var revision: Date? {
-        lastChange(statements.mapValues(ContactContent.init))
+        if statements.count == 1 { return statements.first?.key }
+        return lastChange(statements.mapValues(ContactContent.init))
     }
 }
 
 /// The instant of the newest statement whose value differs from the one before it (the first counts).
 private func lastChange<Value: Equatable>(_ statements: [Date: Value]) -> Date? {
+    if statements.count == 1 { return statements.first?.key }
     var previous: Value?
     var changed: Date?
     for (at, value) in statements.sorted(by: { $0.key < $1.key }) {
@@ -282,13 +294,9 @@ public struct AudienceModel: Sendable, Equatable {
         return current
     }
 
-    /// The contacts of `segment`, sorted by name, then id.
+    /// The contacts of `segment` (not merged away), sorted by name, then id. Only the segment's
+    /// contacts are worked out: consent and manager are known from the contact's own snapshot.
     public func contacts(segment: AudienceSegment) -> [AudienceContact] {
-        all().filter(segment.contains)
-    }
-
-    /// Every contact not merged away, sorted by name, then id.
-    func all() -> [AudienceContact] {
         // Deal names per counterparty, reached through the deal's lead (a stand-in while the
         // contact book has no name).
         var dealNames: [UUID: LatestWins<String>] = [:]
@@ -304,8 +312,10 @@ public struct AudienceModel: Sendable, Equatable {
         // The listed contacts as they stand.
         var listed: [UUID: (latest: (at: Date, snapshot: ContactSnapshot), content: ContactContent, revision: Date)] = [:]
         for (id, statements) in contacts where mergedInto[id] == nil {
-            guard let latest = statements.latest, let revision = statements.revision else { continue }
-            listed[id] = (latest, ContactContent(latest.snapshot), revision)
+            guard let latest = statements.latest else { continue }
+            let content = ContactContent(latest.snapshot)
+            guard segment.admits(content), let revision = statements.revision else { continue }
+            listed[id] = (latest, content, revision)
         }
 
         // Last activity per listed contact: a lead counts for the contacts its conversion named
@@ -327,7 +337,7 @@ public struct AudienceModel: Sendable, Equatable {
             for id in linked { activity[id] = max(activity[id] ?? at, at) }
         }
 
-        return listed.map { id, contact in
+        let made = listed.compactMap { id, contact -> AudienceContact? in
             let content = contact.content
             var company: String?
             var revision = contact.revision
@@ -340,10 +350,15 @@ public struct AudienceModel: Sendable, Equatable {
                     if let changed = lastChange(statements) { revision = max(revision, changed) }
                 }
             }
-            return AudienceContact(
+            let made = AudienceContact(
                 id: id, name: content.name, company: company, phones: content.phones, emails: content.emails,
                 marketingConsent: content.marketingConsent, managerId: content.managerId, lastActivityAt: activity[id],
                 changedAt: contact.latest.at, revision: revision)
-        }.sorted { ($0.name, $0.id.uuidString) < ($1.name, $1.id.uuidString) }
+            return segment.contains(made) ? made : nil
+        }
+        // Sorted by keys made once per contact (not twice per comparison).
+        return made.map { (name: $0.name, id: $0.id.uuidString, contact: $0) }
+            .sorted { ($0.name, $0.id) < ($1.name, $1.id) }
+            .map(\.contact)
     }
 }

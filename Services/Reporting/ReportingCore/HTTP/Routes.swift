@@ -70,13 +70,18 @@ func addReportingRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: Repo
     }
 
     // Timeliness: time to triage and to first contact, SLA breaches, overdue tasks, per manager,
-    // and time spent per deal stage; "as of" defaults to now.
+    // and time spent per deal stage; "as of" defaults to now. `?figure=` lists the ids behind one
+    // figure instead (triage, firstContact, breaches:triage, breaches:response, overdueTasks, stage:<name>).
     api.get("timeliness") { request, ctx -> Response in
         let funnelFilter = try funnelQuery(request)
         let query = TimelinessQuery(
             from: funnelFilter.from, to: funnelFilter.to, asOf: funnelFilter.asOf ?? Date(), department: funnelFilter.department,
             manager: funnelFilter.manager)
         try await funnel.catchUp(client: postgres, logger: ctx.logger)
+        if let figure = request.uri.queryParameters["figure"].map(String.init) {
+            struct Ids: Codable { var figure: String; var ids: [UUID] }
+            return try json(Ids(figure: figure, ids: await funnel.timelinessDrillDown(query, figure: figure)), status: .ok)
+        }
         return try json(await funnel.timeliness(query), status: .ok)
     }
 

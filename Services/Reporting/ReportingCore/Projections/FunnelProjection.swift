@@ -244,6 +244,10 @@ extension FunnelProjection {
 
     nonisolated func timeliness(_ query: TimelinessQuery) async -> TimelinessReport { await current().timeliness.report(query) }
 
+    nonisolated func timelinessDrillDown(_ query: TimelinessQuery, figure: String) async -> [UUID] {
+        await current().timeliness.drillDown(query, figure: figure)
+    }
+
     nonisolated func sales(_ query: SalesQuery) async -> SalesPlanReport { await current().sales.report(query) }
 
     nonisolated func salesDrillDown(_ query: SalesQuery, figure: String) async -> [String] {

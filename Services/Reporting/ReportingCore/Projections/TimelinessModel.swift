@@ -375,6 +375,72 @@ public struct TimelinessModel: Sendable, Equatable {
         var listed = false
     }
 
+    /// A lead's department and manager as of `limit`, when it began by then, in the query's period
+    /// and department (nil: out of scope). The manager filter is the caller's.
+    private func scope(_ lead: LeadTimelinessFacts, _ query: TimelinessQuery, _ limit: Date) -> (String?, UUID?)? {
+        guard let start = lead.startedAt, known(start, asOf: limit), query.inPeriod(start) else { return nil }
+        let department = lead.department.value(asOf: limit)
+        if let wanted = query.department, department != wanted { return nil }
+        return (department, lead.manager.value(asOf: limit))
+    }
+
+    /// The same for a deal.
+    private func scope(_ deal: DealTimelinessFacts, _ query: TimelinessQuery, _ limit: Date) -> (String?, UUID?)? {
+        guard let start = deal.startedAt, known(start, asOf: limit), query.inPeriod(start) else { return nil }
+        let department = deal.department.value(asOf: limit)
+        if let wanted = query.department, department != wanted { return nil }
+        return (department, deal.manager.value(asOf: limit))
+    }
+
+    /// A task overdue as of `limit`, due in the query's period, of a deal of its department: its
+    /// assignee (`.some(nil)` when it has none); nil when out of scope.
+    private func overdueScope(_ task: TaskTimelinessFacts, _ query: TimelinessQuery, _ limit: Date) -> UUID?? {
+        guard let due = task.dueAt, query.inPeriod(due), task.isOverdue(asOf: limit) else { return nil }
+        if let wanted = query.department {
+            guard let dealId = task.deal.value(asOf: limit), let deal = deals[dealId],
+                  deal.department.value(asOf: limit) == wanted else { return nil }
+        }
+        return .some(task.assignee.value(asOf: limit))
+    }
+
+    /// The ids behind one figure of `report(query)`, sorted by their string form: `triage` and
+    /// `firstContact` (the leads measured), `breaches:triage` and `breaches:response` (the leads
+    /// that breached), `overdueTasks` (task ids), `stage:<name>` (the deals that spent time in it).
+    /// Anything else has no ids.
+    public func drillDown(_ query: TimelinessQuery, figure: String) -> [UUID] {
+        guard let limit = query.asOf ?? latestKnown else { return [] }
+        func wanted(_ manager: UUID?) -> Bool { query.manager.map { $0 == manager } ?? true }
+        var ids: [UUID] = []
+        switch figure {
+        case "triage", "firstContact", "breaches:\(Self.triageBreach)", "breaches:\(Self.responseBreach)":
+            for (id, lead) in leads {
+                guard let (_, manager) = scope(lead, query, limit), wanted(manager) else { continue }
+                let counted =
+                    switch figure {
+                    case "triage": lead.triageSeconds(asOf: limit) != nil
+                    case "firstContact": lead.firstContactSeconds(asOf: limit) != nil
+                    case "breaches:\(Self.triageBreach)": known(lead.triageBreachedAt, asOf: limit)
+                    default: lead.responseBreaches.contains { known($0.dueAt, asOf: limit) }
+                    }
+                if counted { ids.append(id) }
+            }
+        case "overdueTasks":
+            for (id, task) in tasks {
+                guard let assignee = overdueScope(task, query, limit), wanted(assignee) else { continue }
+                ids.append(id)
+            }
+        default:
+            guard figure.hasPrefix("stage:") else { return [] }
+            let stage = String(figure.dropFirst("stage:".count))
+            for (id, deal) in deals {
+                guard let (_, manager) = scope(deal, query, limit), wanted(manager),
+                      deal.visits(asOf: limit).contains(where: { $0.stage == stage }) else { continue }
+                ids.append(id)
+            }
+        }
+        return ids.sorted { $0.uuidString < $1.uuidString }
+    }
+
     /// The timeliness figures for `query`.
     public func report(_ query: TimelinessQuery) -> TimelinessReport {
         guard let limit = query.asOf ?? latestKnown else { return TimelinessReport() }
@@ -384,10 +450,7 @@ public struct TimelinessModel: Sendable, Equatable {
         var triage: [Int] = []
         var firstContact: [Int] = []
         for lead in leads.values {
-            guard let start = lead.startedAt, known(start, asOf: limit), query.inPeriod(start) else { continue }
-            let department = lead.department.value(asOf: limit)
-            let manager = lead.manager.value(asOf: limit)
-            if let wanted = query.department, department != wanted { continue }
+            guard let (department, manager) = scope(lead, query, limit) else { continue }
             let contact = lead.firstContactSeconds(asOf: limit)
             let responseBreaches = lead.responseBreaches.filter { known($0.dueAt, asOf: limit) }
 
@@ -415,10 +478,7 @@ public struct TimelinessModel: Sendable, Equatable {
 
         var stageSeconds: [String: [Int]] = [:]
         for deal in deals.values {
-            guard let start = deal.startedAt, known(start, asOf: limit), query.inPeriod(start) else { continue }
-            let department = deal.department.value(asOf: limit)
-            let manager = deal.manager.value(asOf: limit)
-            if let wanted = query.department, department != wanted { continue }
+            guard let (department, manager) = scope(deal, query, limit) else { continue }
             if query.manager.map({ $0 == manager }) ?? true {
                 for visit in deal.visits(asOf: limit) { stageSeconds[visit.stage, default: []].append(visit.seconds) }
             }
@@ -427,12 +487,7 @@ public struct TimelinessModel: Sendable, Equatable {
         report.stageSeconds = stageSeconds.mapValues { TimelinessReport.Durations(of: $0) }
 
         for task in tasks.values {
-            guard let due = task.dueAt, query.inPeriod(due), task.isOverdue(asOf: limit) else { continue }
-            let assignee = task.assignee.value(asOf: limit)
-            if let wanted = query.department {
-                guard let dealId = task.deal.value(asOf: limit), let deal = deals[dealId],
-                      deal.department.value(asOf: limit) == wanted else { continue }
-            }
+            guard let assignee = overdueScope(task, query, limit) else { continue }
             if query.manager.map({ $0 == assignee }) ?? true { report.overdueTasks += 1 }
             if let assignee {
                 managers[assignee, default: ManagerTally()].overdueTasks += 1
