@@ -12,6 +12,7 @@ public final class Doorbell: Sendable {
     }
     private let state = Mutex(State())
 
+    /// A doorbell nobody has rung yet.
     public init() {}
 
     public func ring() {

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Testing
+import TestSupport
 
 @testable import ReportingCore
 
@@ -105,6 +106,16 @@ struct FunnelEquipmentTests {
         #expect(then.deals == 1 && then.leads == 1 && then.inquiries == 1 && then.lost == 0)
         #expect(funnel.report(FunnelQuery(equipmentType: "press")) == FunnelReport())
         #expect(funnel.report(FunnelQuery()).leads == 3, "without the filter every lead counts")
+    }
+
+    @Test("equipment types in the funnel kept per event equal counting afresh", arguments: [2, 9] as [UInt64])
+    func keptEqualsCounted(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        var funnel = FunnelModel()
+        for event in random.shuffled(events + events) {
+            funnel.apply(event.payload, occurredAt: event.occurredAt)
+            #expect(funnel.report(FunnelQuery()) == funnel.counted(FunnelQuery()))
+        }
     }
 
     @Test("shuffled and reversed orders give an equal model and report", arguments: [1, 5, 77] as [UInt64])

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Testing
+import TestSupport
 
 @testable import ReportingCore
 
@@ -167,6 +168,19 @@ struct FunnelModelTests {
 
     @Test("every event applied twice (or three times, interleaved) gives the same", arguments: [7, 99] as [UInt64])
     func idempotent(seed: UInt64) { orderIndependence.expectIdempotent(seed: seed) }
+
+    @Test("the unfiltered funnel kept per event equals counting every entity afresh, after every event, in any order",
+          arguments: [1, 2, 3, 42] as [UInt64])
+    func keptEqualsCounted(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        for events in [world, world.reversed(), random.shuffled(world), random.shuffled(world + world)] {
+            var funnel = FunnelModel()
+            for (index, event) in events.enumerated() {
+                funnel.apply(event.payload, occurredAt: event.occurredAt)
+                #expect(funnel.report(FunnelQuery()) == funnel.counted(FunnelQuery()), "after \(index + 1) events (seed \(seed))")
+            }
+        }
+    }
 
     @Test("as of before a lead was qualified it is unqualified; later leads do not exist yet")
     func asOfLead() {

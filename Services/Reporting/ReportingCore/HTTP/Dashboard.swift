@@ -39,11 +39,14 @@ func addDashboardRoutes(_ router: Router<BasicRequestContext>, _ context: Report
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(string: ": connected\n\n"))
-                // The report whenever the read models moved (the tail announces each position it
-                // reaches; a slow connection skips to the newest), and a keep-alive comment with
-                // fresh timeliness figures (they age with the clock) every 15 s.
+                // The funnel whenever the read models moved (the tail announces each position it
+                // reaches; a slow connection skips to the newest). Timeliness and the dealers'
+                // month are worked out over whole histories, so they follow at most every 2 s (and
+                // every 15 s with a keep-alive, as they age with the clock) without holding up
+                // the funnel.
                 let (chunks, continuation) = AsyncStream.makeStream(of: String.self)
                 let (watch, positions) = await funnel.watch()
+                let (kpiRequests, kpiContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
                 let producer = Task {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.sortedKeys]
@@ -51,28 +54,36 @@ func addDashboardRoutes(_ router: Router<BasicRequestContext>, _ context: Report
                         do {
                             let json = String(decoding: try encoder.encode(await funnel.report(query)), as: UTF8.self)
                             continuation.yield("event: funnel\ndata: \(json)\n\n")
-                            let kpis = await DashboardKPIs.make(funnel, query, dealer: dealer)
-                            continuation.yield("event: kpis\ndata: \(String(decoding: try encoder.encode(kpis), as: UTF8.self))\n\n")
+                            kpiContinuation.yield()
                         } catch {
                             logger.debug("dashboard stream could not encode a report", metadata: ["error": "\(error)"])
                         }
                     }
                     continuation.finish()
                 }
-                let keepAlive = Task {
+                let kpis = Task {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.sortedKeys]
+                    for await _ in kpiRequests {
+                        let figures = await DashboardKPIs.make(funnel, query, dealer: dealer)
+                        if let data = try? encoder.encode(figures) {
+                            continuation.yield("event: kpis\ndata: \(String(decoding: data, as: UTF8.self))\n\n")
+                        }
+                        try? await Task.sleep(for: .seconds(2))
+                    }
+                }
+                let keepAlive = Task {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: .seconds(15))
                         guard !Task.isCancelled else { break }
-                        let kpis = await DashboardKPIs.make(funnel, query, dealer: dealer)
-                        if let data = try? encoder.encode(kpis) {
-                            continuation.yield(": keep-alive\n\nevent: kpis\ndata: \(String(decoding: data, as: UTF8.self))\n\n")
-                        }
+                        continuation.yield(": keep-alive\n\n")
+                        kpiContinuation.yield()
                     }
                 }
                 defer {
                     keepAlive.cancel()
+                    kpiContinuation.finish()
+                    kpis.cancel()
                     producer.cancel()
                     Task { await funnel.unwatch(watch) }
                 }

@@ -273,6 +273,10 @@ public struct FunnelModel: Sendable, Equatable {
     var inquiries: [UUID: InquiryFacts] = [:]
     var leads: [UUID: LeadFacts] = [:]
     var deals: [UUID: DealFacts] = [:]
+    /// The unfiltered funnel as of everything known (the dashboard's default view), kept per event:
+    /// each change takes the entity's view out before and puts it back after, so the sum is the
+    /// same as counting every entity afresh (tested), in any order.
+    private(set) var everything = FunnelTally()
 
     public init() {}
 
@@ -281,12 +285,12 @@ public struct FunnelModel: Sendable, Equatable {
     public mutating func apply(_ payload: any EventPayload, occurredAt: Date) {
         switch payload {
         case let event as InquiryReceived:
-            inquiries[event.inquiryId, default: InquiryFacts()].record(channel: event.channel.rawValue, at: event.receivedAt)
+            update(inquiry: event.inquiryId) { $0.record(channel: event.channel.rawValue, at: event.receivedAt) }
         case let event as CallRegistered:
             // Only a call from outside is someone asking; outbound and internal calls are staff work
             // (the leads service creates leads from inbound calls only, too).
             guard event.direction == .inbound else { return }
-            inquiries[event.callId, default: InquiryFacts()].record(channel: "phone", at: event.startedAt ?? occurredAt)
+            update(inquiry: event.callId) { $0.record(channel: "phone", at: event.startedAt ?? occurredAt) }
         case let event as LeadCreated:
             update(lead: event.leadId) { lead in
                 lead.createdAt = earliest(lead.createdAt, event.createdAt)
@@ -354,12 +358,24 @@ public struct FunnelModel: Sendable, Equatable {
         return UUID(uuidString: String(source[source.index(after: colon)...]))
     }
 
+    private static let unfiltered = FunnelQuery()
+
+    private mutating func update(inquiry id: UUID, _ change: (inout InquiryFacts) -> Void) {
+        everything.count(inquiries[id].flatMap { inquiryView(id, $0, Self.unfiltered, origins: nil) }, -1)
+        change(&inquiries[id, default: InquiryFacts()])
+        everything.count(inquiries[id].flatMap { inquiryView(id, $0, Self.unfiltered, origins: nil) }, 1)
+    }
+
     private mutating func update(lead id: UUID, _ change: (inout LeadFacts) -> Void) {
+        everything.count(leads[id].flatMap { leadView(id, $0, Self.unfiltered, origins: nil) }, -1)
         change(&leads[id, default: LeadFacts()])
+        everything.count(leads[id].flatMap { leadView(id, $0, Self.unfiltered, origins: nil) }, 1)
     }
 
     private mutating func update(deal id: UUID, _ change: (inout DealFacts) -> Void) {
+        everything.count(deals[id].flatMap { dealView(id, $0, Self.unfiltered) }, -1)
         change(&deals[id, default: DealFacts()])
+        everything.count(deals[id].flatMap { dealView(id, $0, Self.unfiltered) }, 1)
     }
 
     // MARK: - Reading
@@ -405,90 +421,77 @@ public struct FunnelModel: Sendable, Equatable {
     /// The inquiries received by `asOf`, in the period and of the channel.
     func inquiryViews(_ query: FunnelQuery, origins: Origins? = nil) -> [InquiryView] {
         let origins = origins ?? self.origins(query)
-        return inquiries.compactMap { id, facts in
-            guard let start = facts.receivedAt, known(start, asOf: query.asOf), query.inPeriod(start) else { return nil }
-            if let origins, !origins.inquiries.contains(id) { return nil }
-            let channel = facts.channel.value(asOf: query.asOf)
-            if let wanted = query.channel, channel != wanted { return nil }
-            return InquiryView(id: id, channel: channel)
-        }
+        return inquiries.compactMap { inquiryView($0, $1, query, origins: origins) }
+    }
+
+    func inquiryView(_ id: UUID, _ facts: InquiryFacts, _ query: FunnelQuery, origins: Origins?) -> InquiryView? {
+        guard let start = facts.receivedAt, known(start, asOf: query.asOf), query.inPeriod(start) else { return nil }
+        if let origins, !origins.inquiries.contains(id) { return nil }
+        let channel = facts.channel.value(asOf: query.asOf)
+        if let wanted = query.channel, channel != wanted { return nil }
+        return InquiryView(id: id, channel: channel)
     }
 
     /// The leads begun by `asOf`, in the period, of the department, manager and channel.
     func leadViews(_ query: FunnelQuery, origins: Origins? = nil) -> [LeadView] {
-        let asOf = query.asOf
         let origins = origins ?? self.origins(query)
-        return leads.compactMap { id, lead in
-            guard let start = lead.startedAt, known(start, asOf: asOf), query.inPeriod(start) else { return nil }
-            if let origins, !origins.leads.contains(id) { return nil }
-            if let wanted = query.department, lead.department.value(asOf: asOf) != wanted { return nil }
-            if let wanted = query.manager, lead.manager.value(asOf: asOf) != wanted { return nil }
-            if let wanted = query.channel, lead.channel(asOf: asOf) != wanted { return nil }
-            let converted = known(lead.convertedAt, asOf: asOf)
-            let disqualified = known(lead.disqualifiedAt, asOf: asOf)
-            return LeadView(
-                id: id, assigned: known(lead.assignedAt, asOf: asOf), contacted: known(lead.contactedAt, asOf: asOf),
-                qualified: known(lead.qualifiedAt, asOf: asOf) || converted, disqualified: disqualified,
-                disqualifyReason: disqualified ? lead.disqualifyReason.value(asOf: asOf) : nil, converted: converted)
-        }
+        return leads.compactMap { leadView($0, $1, query, origins: origins) }
+    }
+
+    func leadView(_ id: UUID, _ lead: LeadFacts, _ query: FunnelQuery, origins: Origins?) -> LeadView? {
+        let asOf = query.asOf
+        guard let start = lead.startedAt, known(start, asOf: asOf), query.inPeriod(start) else { return nil }
+        if let origins, !origins.leads.contains(id) { return nil }
+        if let wanted = query.department, lead.department.value(asOf: asOf) != wanted { return nil }
+        if let wanted = query.manager, lead.manager.value(asOf: asOf) != wanted { return nil }
+        if let wanted = query.channel, lead.channel(asOf: asOf) != wanted { return nil }
+        let converted = known(lead.convertedAt, asOf: asOf)
+        let disqualified = known(lead.disqualifiedAt, asOf: asOf)
+        return LeadView(
+            id: id, assigned: known(lead.assignedAt, asOf: asOf), contacted: known(lead.contactedAt, asOf: asOf),
+            qualified: known(lead.qualifiedAt, asOf: asOf) || converted, disqualified: disqualified,
+            disqualifyReason: disqualified ? lead.disqualifyReason.value(asOf: asOf) : nil, converted: converted)
     }
 
     /// The deals begun by `asOf`, in the period, of the department, manager, (their lead's) channel
     /// and equipment type.
     func dealViews(_ query: FunnelQuery) -> [DealView] {
-        let asOf = query.asOf
-        return deals.compactMap { id, deal in
-            guard let start = deal.startedAt, known(start, asOf: asOf), query.inPeriod(start),
-                  let stage = deal.stage(asOf: asOf) else { return nil }
-            if let wanted = query.department, deal.department.value(asOf: asOf) != wanted { return nil }
-            if let wanted = query.manager, deal.manager.value(asOf: asOf) != wanted { return nil }
-            let leadId = deal.leadId.value(asOf: asOf)
-            if let wanted = query.channel {
-                guard let leadId, let lead = leads[leadId], lead.channel(asOf: asOf) == wanted else { return nil }
-            }
-            let types = deal.equipmentTypes.value(asOf: asOf)?.values ?? []
-            if let wanted = query.equipmentType, !types.contains(wanted) { return nil }
-            return DealView(
-                id: id, stage: stage, lostReason: stage == Self.lostStage ? deal.lostReason.value(asOf: asOf) : nil,
-                equipmentTypes: types, leadId: leadId)
-        }
+        deals.compactMap { dealView($0, $1, query) }
     }
 
-    /// The funnel's figures for `query`.
+    /// A deal's view depends on its lead only through the channel filter, so the unfiltered view
+    /// of a deal changes only with the deal's own facts.
+    func dealView(_ id: UUID, _ deal: DealFacts, _ query: FunnelQuery) -> DealView? {
+        let asOf = query.asOf
+        guard let start = deal.startedAt, known(start, asOf: asOf), query.inPeriod(start),
+              let stage = deal.stage(asOf: asOf) else { return nil }
+        if let wanted = query.department, deal.department.value(asOf: asOf) != wanted { return nil }
+        if let wanted = query.manager, deal.manager.value(asOf: asOf) != wanted { return nil }
+        let leadId = deal.leadId.value(asOf: asOf)
+        if let wanted = query.channel {
+            guard let leadId, let lead = leads[leadId], lead.channel(asOf: asOf) == wanted else { return nil }
+        }
+        let types = deal.equipmentTypes.value(asOf: asOf)?.values ?? []
+        if let wanted = query.equipmentType, !types.contains(wanted) { return nil }
+        return DealView(
+            id: id, stage: stage, lostReason: stage == Self.lostStage ? deal.lostReason.value(asOf: asOf) : nil,
+            equipmentTypes: types, leadId: leadId)
+    }
+
+    /// The funnel's figures for `query`: the unfiltered one as kept per event, any other counted afresh.
     public func report(_ query: FunnelQuery) -> FunnelReport {
-        var report = FunnelReport()
+        query == Self.unfiltered ? everything.report : counted(query)
+    }
+
+    /// The funnel's figures for `query`, every entity counted afresh.
+    func counted(_ query: FunnelQuery) -> FunnelReport {
+        var tally = FunnelTally()
         let deals = dealViews(query)
         let origins = origins(query, deals: deals)
-        for inquiry in inquiryViews(query, origins: origins) {
-            report.inquiries += 1
-            report.inquiriesByChannel[inquiry.channel ?? Self.unspecifiedReason, default: 0] += 1
-        }
-        for lead in leadViews(query, origins: origins) {
-            report.leads += 1
-            if lead.assigned { report.assigned += 1 }
-            if lead.contacted { report.contacted += 1 }
-            if lead.qualified { report.qualified += 1 }
-            if lead.converted { report.converted += 1 }
-            if lead.disqualified {
-                report.disqualified += 1
-                report.disqualifiedByReason[lead.disqualifyReason ?? Self.unspecifiedReason, default: 0] += 1
-            }
-        }
-        for deal in deals {
-            report.deals += 1
-            report.dealsByStage[deal.stage, default: 0] += 1
-            for type in deal.equipmentTypes { report.dealsByEquipmentType[type, default: 0] += 1 }
-            if deal.stage == Self.closedStage { report.closed += 1 }
-            if deal.stage == Self.lostStage {
-                report.lost += 1
-                report.lostByReason[deal.lostReason ?? Self.unspecifiedReason, default: 0] += 1
-            }
-        }
-        report.conversion = FunnelReport.Conversion(
-            leadToQualified: FunnelReport.percent(report.qualified, of: report.leads),
-            qualifiedToConverted: FunnelReport.percent(report.converted, of: report.qualified),
-            dealToClosed: FunnelReport.percent(report.closed, of: report.deals))
-        return report
+        for inquiry in inquiryViews(query, origins: origins) { tally.count(inquiry, 1) }
+        for lead in leadViews(query, origins: origins) { tally.count(lead, 1) }
+        for deal in deals { tally.count(deal, 1) }
+        return tally.report
     }
 
     /// The ids behind one figure of `report(query)`, sorted by their string form. `step` is one of
@@ -526,5 +529,57 @@ extension InquiryFacts {
     mutating func record(channel value: String, at instant: Date) {
         receivedAt = earliest(receivedAt, instant)
         channel.record(value, at: instant)
+    }
+}
+
+/// Funnel counts that entities' views are added to and taken out of (a view taken out is one that
+/// was added before, so no count goes below zero and a count back at zero leaves its map).
+struct FunnelTally: Sendable, Equatable {
+    private var counts = FunnelReport()
+
+    mutating func count(_ inquiry: FunnelModel.InquiryView?, _ sign: Int) {
+        guard let inquiry else { return }
+        counts.inquiries += sign
+        Self.add(sign, to: &counts.inquiriesByChannel, inquiry.channel ?? FunnelModel.unspecifiedReason)
+    }
+
+    mutating func count(_ lead: FunnelModel.LeadView?, _ sign: Int) {
+        guard let lead else { return }
+        counts.leads += sign
+        if lead.assigned { counts.assigned += sign }
+        if lead.contacted { counts.contacted += sign }
+        if lead.qualified { counts.qualified += sign }
+        if lead.converted { counts.converted += sign }
+        if lead.disqualified {
+            counts.disqualified += sign
+            Self.add(sign, to: &counts.disqualifiedByReason, lead.disqualifyReason ?? FunnelModel.unspecifiedReason)
+        }
+    }
+
+    mutating func count(_ deal: FunnelModel.DealView?, _ sign: Int) {
+        guard let deal else { return }
+        counts.deals += sign
+        Self.add(sign, to: &counts.dealsByStage, deal.stage)
+        for type in deal.equipmentTypes { Self.add(sign, to: &counts.dealsByEquipmentType, type) }
+        if deal.stage == FunnelModel.closedStage { counts.closed += sign }
+        if deal.stage == FunnelModel.lostStage {
+            counts.lost += sign
+            Self.add(sign, to: &counts.lostByReason, deal.lostReason ?? FunnelModel.unspecifiedReason)
+        }
+    }
+
+    private static func add(_ sign: Int, to counts: inout [String: Int], _ key: String) {
+        let value = counts[key, default: 0] + sign
+        counts[key] = value == 0 ? nil : value
+    }
+
+    /// The counts with their conversion rates.
+    var report: FunnelReport {
+        var report = counts
+        report.conversion = FunnelReport.Conversion(
+            leadToQualified: FunnelReport.percent(report.qualified, of: report.leads),
+            qualifiedToConverted: FunnelReport.percent(report.converted, of: report.qualified),
+            dealToClosed: FunnelReport.percent(report.closed, of: report.deals))
+        return report
     }
 }

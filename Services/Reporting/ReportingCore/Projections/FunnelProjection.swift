@@ -262,7 +262,14 @@ extension FunnelProjection {
         await current().stockNetwork.drillDown(query, figure: figure)
     }
 
-    nonisolated func report(_ query: FunnelQuery) async -> FunnelReport { await current().funnel.report(query) }
+    /// The unfiltered funnel is kept per event and read on the actor (no copy of the models, so the
+    /// tail's next write copies nothing); any other query is counted on a copy.
+    nonisolated func report(_ query: FunnelQuery) async -> FunnelReport {
+        if query == FunnelQuery() { return await unfilteredReport() }
+        return await current().funnel.report(query)
+    }
+
+    private func unfilteredReport() -> FunnelReport { models.funnel.report(FunnelQuery()) }
 
     nonisolated func drillDown(_ query: FunnelQuery, step: String) async -> [UUID] {
         await current().funnel.drillDown(query, step: step)
