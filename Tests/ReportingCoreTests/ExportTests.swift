@@ -114,6 +114,15 @@ private func withTemporaryFile<T>(_ data: Data, suffix: String, _ body: (String)
 
 @Suite("Reporting: marketing exports")
 struct ExportTests {
+    @Test("trimming without NSString gives what Foundation gives", arguments: [
+        "", "   ", "plain", "  a b \n", "\r\n x \r\n", "\t\u{0B}\u{0C}y\u{85}", "\u{00A0}Ёлка\u{2003}", " \u{3000}東京 ", "a\u{200B}",
+        "\u{1F600} ", "x\u{2028}",
+    ])
+    func trimming(text: String) {
+        #expect(text.trimmed == text.trimmingCharacters(in: .whitespacesAndNewlines), "\(Array(text.unicodeScalars))")
+        #expect(text.dropFirst(0).trimmed == text.trimmed, "a substring too")
+    }
+
     // MARK: CSV
 
     @Test("CSV quotes a field only when it holds a comma, quote, CR or LF, and doubles quotes inside")

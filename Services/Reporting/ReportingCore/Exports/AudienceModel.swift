@@ -73,7 +73,7 @@ public enum AudienceSegment: Sendable, Hashable {
                 self = .manager(id)
             } else if rawValue.hasPrefix("company:") {
                 let name = String(rawValue.dropFirst("company:".count))
-                guard !name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+                guard !name.trimmed.isEmpty else { return nil }
                 self = .company(name)
             } else {
                 return nil
@@ -111,7 +111,7 @@ public enum AudienceSegment: Sendable, Hashable {
     }
 
     static func companyKey(_ name: String) -> String {
-        name.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        name.trimmed.lowercased()
     }
 }
 
@@ -131,9 +131,9 @@ struct ContactContent: Sendable, Equatable {
         counterpartyId = snapshot.counterpartyId
         managerId = snapshot.managerId
         var seen = Set<String>()
-        phones = snapshot.phones.map { $0.e164.trimmingCharacters(in: .whitespaces) }
+        phones = snapshot.phones.map { $0.e164.trimmed }
             .filter { isE164($0) && seen.insert($0).inserted }
-        emails = snapshot.emails.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        emails = snapshot.emails.map { $0.trimmed }.filter { !$0.isEmpty }
         marketingConsent = snapshot.marketingConsent
     }
 }
@@ -242,7 +242,7 @@ public struct AudienceModel: Sendable, Equatable {
             update(lead: event.leadId) { lead in
                 lead.active(at: event.createdAt)
                 if let email = event.email.map(Self.emailKey), !email.isEmpty { lead.emails.insert(email) }
-                if let phone = event.phone?.trimmingCharacters(in: .whitespaces), !phone.isEmpty { lead.phones.insert(phone) }
+                if let phone = event.phone?.trimmed, !phone.isEmpty { lead.phones.insert(phone) }
             }
         case let event as LeadStateChanged:
             update(lead: event.leadId) { $0.active(at: event.changedAt) }
@@ -279,7 +279,7 @@ public struct AudienceModel: Sendable, Equatable {
     }
 
     static func emailKey(_ email: String) -> String {
-        email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        email.trimmed.lowercased()
     }
 
     // MARK: - Reading

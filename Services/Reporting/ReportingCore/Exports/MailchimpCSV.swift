@@ -50,7 +50,7 @@ public struct MailchimpExport: Sendable, Equatable {
         var rows: [[String]] = []
         var skipped: [Skipped] = []
         for contact in contacts {
-            let emails = contact.emails.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+            let emails = contact.emails.map { $0.trimmed }.filter { !$0.isEmpty }
             guard contact.marketingConsent else {
                 skipped.append(Skipped(contactId: contact.id, email: emails.first, reason: .noConsent))
                 continue
@@ -85,7 +85,7 @@ public struct MailchimpExport: Sendable, Equatable {
     /// stands next to another one.
     public static func isValidEmail(_ email: String) -> Bool {
         guard !email.isEmpty, email.utf8.count <= 254 else { return false }
-        guard !email.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
+        guard !email.unicodeScalars.contains(where: { isSpace($0) || $0.value < 0x20 || $0.value == 0x7F })
         else { return false }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2 else { return false }
@@ -97,14 +97,14 @@ public struct MailchimpExport: Sendable, Equatable {
 
     /// First and last name: split on the first space of the trimmed name; a single word is a first name.
     public static func splitName(_ name: String) -> (first: String, last: String) {
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = name.trimmed
         guard let space = trimmed.firstIndex(of: " ") else { return (trimmed, "") }
-        return (String(trimmed[..<space]), trimmed[trimmed.index(after: space)...].trimmingCharacters(in: .whitespaces))
+        return (String(trimmed[..<space]), trimmed[trimmed.index(after: space)...].trimmed)
     }
 
     static func normalizedTags(_ tags: [String]) -> [String] {
         var seen = Set<String>()
-        return tags.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        return tags.map { $0.trimmed }
             .filter { !$0.isEmpty && seen.insert($0.lowercased()).inserted }
     }
 }
