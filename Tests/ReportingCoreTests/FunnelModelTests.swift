@@ -182,6 +182,17 @@ struct FunnelModelTests {
         }
     }
 
+    @Test("a rebuild's model (counted once at the end) equals one that counted per event")
+    func recountEqualsKept() {
+        var rebuilt = FunnelModel()
+        rebuilt.deferTally()
+        for event in world { rebuilt.apply(event.payload, occurredAt: event.occurredAt) }
+        #expect(rebuilt != model(world), "not counted yet")
+        rebuilt.recount()
+        #expect(rebuilt == model(world))
+        #expect(rebuilt.report(FunnelQuery()) == model(world).counted(FunnelQuery()))
+    }
+
     @Test("as of before a lead was qualified it is unqualified; later leads do not exist yet")
     func asOfLead() {
         let funnel = model(world)

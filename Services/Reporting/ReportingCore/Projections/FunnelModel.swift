@@ -277,8 +277,19 @@ public struct FunnelModel: Sendable, Equatable {
     /// each change takes the entity's view out before and puts it back after, so the sum is the
     /// same as counting every entity afresh (tested), in any order.
     private(set) var everything = FunnelTally()
+    /// Whether `everything` follows each event; a rebuild turns it off and counts once at the end.
+    private var tallying = true
 
     public init() {}
+
+    /// Stops keeping the unfiltered funnel per event: a rebuild applies a whole log, then `recount`s once.
+    mutating func deferTally() { tallying = false }
+
+    /// Counts the unfiltered funnel afresh and keeps it per event again.
+    mutating func recount() {
+        everything = tally(Self.unfiltered)
+        tallying = true
+    }
 
     /// Folds one event in; other types are ignored. `occurredAt` is the envelope's, used where the
     /// payload has no instant of its own.
@@ -361,18 +372,21 @@ public struct FunnelModel: Sendable, Equatable {
     private static let unfiltered = FunnelQuery()
 
     private mutating func update(inquiry id: UUID, _ change: (inout InquiryFacts) -> Void) {
+        guard tallying else { return change(&inquiries[id, default: InquiryFacts()]) }
         everything.count(inquiries[id].flatMap { inquiryView(id, $0, Self.unfiltered, origins: nil) }, -1)
         change(&inquiries[id, default: InquiryFacts()])
         everything.count(inquiries[id].flatMap { inquiryView(id, $0, Self.unfiltered, origins: nil) }, 1)
     }
 
     private mutating func update(lead id: UUID, _ change: (inout LeadFacts) -> Void) {
+        guard tallying else { return change(&leads[id, default: LeadFacts()]) }
         everything.count(leads[id].flatMap { leadView(id, $0, Self.unfiltered, origins: nil) }, -1)
         change(&leads[id, default: LeadFacts()])
         everything.count(leads[id].flatMap { leadView(id, $0, Self.unfiltered, origins: nil) }, 1)
     }
 
     private mutating func update(deal id: UUID, _ change: (inout DealFacts) -> Void) {
+        guard tallying else { return change(&deals[id, default: DealFacts()]) }
         everything.count(deals[id].flatMap { dealView(id, $0, Self.unfiltered) }, -1)
         change(&deals[id, default: DealFacts()])
         everything.count(deals[id].flatMap { dealView(id, $0, Self.unfiltered) }, 1)
@@ -484,14 +498,16 @@ public struct FunnelModel: Sendable, Equatable {
     }
 
     /// The funnel's figures for `query`, every entity counted afresh.
-    func counted(_ query: FunnelQuery) -> FunnelReport {
+    func counted(_ query: FunnelQuery) -> FunnelReport { tally(query).report }
+
+    private func tally(_ query: FunnelQuery) -> FunnelTally {
         var tally = FunnelTally()
         let deals = dealViews(query)
         let origins = origins(query, deals: deals)
         for inquiry in inquiryViews(query, origins: origins) { tally.count(inquiry, 1) }
         for lead in leadViews(query, origins: origins) { tally.count(lead, 1) }
         for deal in deals { tally.count(deal, 1) }
-        return tally.report
+        return tally
     }
 
     /// The ids behind one figure of `report(query)`, sorted by their string form. `step` is one of

@@ -198,6 +198,7 @@ actor FunnelProjection {
     /// events it read.
     func rebuild(client: PostgresClient, logger: Logger) async throws -> (events: Int, report: FunnelReport) {
         var fresh = ReadModels()
+        fresh.funnel.deferTally()
         var reached: Int64 = 0
         var read = 0
         while true {
@@ -209,6 +210,7 @@ actor FunnelProjection {
             reached = rows.last?.position ?? reached
             if rows.count < 20_000 { break }
         }
+        fresh.funnel.recount()
         models = fresh
         position = reached
         applied = read
