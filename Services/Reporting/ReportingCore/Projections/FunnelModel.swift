@@ -13,20 +13,8 @@ import Foundation
 // - a deal's stage history is a set of (stage, entered at).
 //
 // Applying any permutation of any multiset of events gives an equal model, and a report asks
-// the model "as of T": only facts stamped at or before T count.
-
-/// A value that can be ordered deterministically when two statements of it carry the same instant.
-protocol LatestWinsValue: Hashable, Sendable {
-    var tieBreak: String { get }
-}
-
-extension String: LatestWinsValue {
-    var tieBreak: String { self }
-}
-
-extension UUID: LatestWinsValue {
-    var tieBreak: String { uuidString }
-}
+// the model "as of T": only facts stamped at or before T count. The folds every read model shares
+// (earliest, latest, `LatestWins`, periods) are in Facts.swift.
 
 /// A deal's equipment types as one value (sorted, each once), so that an edit replaces the whole set.
 struct EquipmentTypes: LatestWinsValue {
@@ -35,42 +23,6 @@ struct EquipmentTypes: LatestWinsValue {
     init(_ values: [String]) { self.values = Array(Set(values)).sorted() }
 
     var tieBreak: String { values.joined(separator: "\u{1F}") }
-}
-
-/// A latest-wins value with its history: the value stated at each instant (the greater one when
-/// two statements share an instant). Recording is order-independent and idempotent.
-struct LatestWins<Value: LatestWinsValue>: Sendable, Equatable {
-    private(set) var statements: [Date: Value] = [:]
-
-    mutating func record(_ value: Value, at instant: Date) {
-        if let existing = statements[instant], existing.tieBreak >= value.tieBreak { return }
-        statements[instant] = value
-    }
-
-    /// The value stated last at or before `limit` (everything when nil).
-    func value(asOf limit: Date?) -> Value? {
-        var best: (at: Date, value: Value)?
-        for (at, value) in statements where limit.map({ at <= $0 }) ?? true {
-            if best.map({ at > $0.at }) ?? true { best = (at, value) }
-        }
-        return best?.value
-    }
-
-    /// The earliest instant anything was stated at.
-    var earliest: Date? { statements.keys.min() }
-}
-
-/// Keeps the earliest of `current` and `instant`.
-private func earliest(_ current: Date?, _ instant: Date) -> Date {
-    guard let current else { return instant }
-    return min(current, instant)
-}
-
-/// Whether `instant` is known as of `limit` (nil: everything known).
-private func known(_ instant: Date?, asOf limit: Date?) -> Bool {
-    guard let instant else { return false }
-    guard let limit else { return true }
-    return instant <= limit
 }
 
 /// What the funnel knows about one inquiry (a mail, chat, form, or an inbound call).
@@ -182,12 +134,6 @@ public struct FunnelQuery: Sendable, Equatable {
         self.manager = manager
         self.channel = channel
         self.equipmentType = equipmentType
-    }
-
-    func inPeriod(_ start: Date) -> Bool {
-        if let from, start < from { return false }
-        if let to, start >= to { return false }
-        return true
     }
 }
 

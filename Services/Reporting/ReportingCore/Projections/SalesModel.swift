@@ -5,7 +5,7 @@ import Foundation
 // what the dealers' shops sold (per dealer and month, against the plan's revenue targets), and how
 // quickly dealers acknowledge publications.
 //
-// It follows the funnel's approach (see FunnelModel.swift): events arrive out of order and more
+// It follows the funnel's approach (see FunnelModel.swift and Facts.swift): events arrive out of order and more
 // than once, so every fact is updated by a commutative, associative and idempotent operation, and
 // a report reads the model "as of T" (nil: everything known):
 //
@@ -21,19 +21,6 @@ import Foundation
 //   receipt's lag.
 //
 // Months are `YYYY-MM` in UTC; each figure is bucketed by its own instant (or day).
-
-/// Keeps the earliest of `current` and `instant`.
-private func earliest(_ current: Date?, _ instant: Date) -> Date {
-    guard let current else { return instant }
-    return min(current, instant)
-}
-
-/// Whether `instant` is known as of `limit` (nil: everything known).
-private func known(_ instant: Date?, asOf limit: Date?) -> Bool {
-    guard let instant else { return false }
-    guard let limit else { return true }
-    return instant <= limit
-}
 
 extension Money: LatestWinsValue {
     var tieBreak: String { "\(currency) \(amount)" }
@@ -243,12 +230,6 @@ public struct SalesQuery: Sendable, Equatable {
         self.asOf = asOf
         self.currency = currency
         self.dealer = dealer
-    }
-
-    func inPeriod(_ instant: Date) -> Bool {
-        if let from, instant < from { return false }
-        if let to, instant >= to { return false }
-        return true
     }
 }
 

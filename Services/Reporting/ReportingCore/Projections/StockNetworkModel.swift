@@ -5,7 +5,7 @@ import Foundation
 // anomalies flagged in shops' reports, and ABC turnover classes of products (by quantity shipped)
 // and of shops (by net sales).
 //
-// It follows the funnel's approach (see FunnelModel.swift): events arrive out of order and more
+// It follows the funnel's approach (see FunnelModel.swift and Facts.swift): events arrive out of order and more
 // than once, so every fact is updated by a commutative, associative and idempotent operation, and
 // a report reads the model "as of T":
 //
@@ -17,24 +17,6 @@ import Foundation
 //
 // A query without `asOf` is read as of the latest instant the model has seen (it has no clock of
 // its own): that is where "expiring within N days" counts from.
-
-/// Keeps the earliest of `current` and `instant`.
-private func earliest(_ current: Date?, _ instant: Date) -> Date {
-    guard let current else { return instant }
-    return min(current, instant)
-}
-
-/// Keeps the latest of `current` and `instant`.
-private func latest(_ current: Date?, _ instant: Date) -> Date {
-    guard let current else { return instant }
-    return max(current, instant)
-}
-
-/// Whether `instant` is known at `limit`.
-private func known(_ instant: Date?, asOf limit: Date) -> Bool {
-    guard let instant else { return false }
-    return instant <= limit
-}
 
 // MARK: - ABC
 
@@ -175,12 +157,6 @@ public struct StockNetworkQuery: Sendable, Equatable {
         self.expiringWithinDays = expiringWithinDays
         self.warehouse = warehouse
         self.dealer = dealer
-    }
-
-    func inPeriod(_ instant: Date) -> Bool {
-        if let from, instant < from { return false }
-        if let to, instant >= to { return false }
-        return true
     }
 
     func inPeriod(day: String) -> Bool {

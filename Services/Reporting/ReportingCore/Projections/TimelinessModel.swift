@@ -5,29 +5,11 @@ import Foundation
 // contacted (assigned → in progress), which SLAs they breached, which tasks are overdue, and how
 // long deals stay in each stage.
 //
-// It follows the funnel's approach (see FunnelModel.swift): events arrive out of order and more
+// It follows the funnel's approach (see FunnelModel.swift and Facts.swift): events arrive out of order and more
 // than once, so every fact is updated by a commutative, associative and idempotent operation —
 // earliest instants, latest-wins values with their history, sets — and a report reads the model
 // "as of T". A query without `asOf` is read as of the latest instant the model has seen (the model
 // has no clock of its own): that is where a deal's current stage and a task's overdueness end.
-
-/// Keeps the earliest of `current` and `instant`.
-private func earliest(_ current: Date?, _ instant: Date) -> Date {
-    guard let current else { return instant }
-    return min(current, instant)
-}
-
-/// Keeps the latest of `current` and `instant`.
-private func latest(_ current: Date?, _ instant: Date) -> Date {
-    guard let current else { return instant }
-    return max(current, instant)
-}
-
-/// Whether `instant` is known at `limit`.
-private func known(_ instant: Date?, asOf limit: Date) -> Bool {
-    guard let instant else { return false }
-    return instant <= limit
-}
 
 /// Whole seconds from `start` to `end`, rounded down; never negative (clocks of different services
 /// may disagree a little).
@@ -159,12 +141,6 @@ public struct TimelinessQuery: Sendable, Equatable {
         self.asOf = asOf
         self.department = department
         self.manager = manager
-    }
-
-    func inPeriod(_ start: Date) -> Bool {
-        if let from, start < from { return false }
-        if let to, start >= to { return false }
-        return true
     }
 }
 
