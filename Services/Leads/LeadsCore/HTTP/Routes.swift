@@ -5,7 +5,6 @@ import Logging
 import Messaging
 import PostgresNIO
 import ServiceKit
-import ServiceLifecycle
 
 struct Department: ResponseCodable, Equatable {
     var code: String
@@ -419,38 +418,12 @@ func addNotificationRoutes(_ api: RouterGroup<BasicRequestContext>, _ leads: Lea
         let stream = await leads.hub.subscribe(id)
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-            body: ResponseBody { writer in
-                try await writer.write(ByteBuffer(string: ": connected\n\n"))
-                // Notifications and keep-alive comments merged into one sequence of chunks.
-                let (chunks, continuation) = AsyncStream.makeStream(of: String.self)
-                let forward = Task {
-                    for await notification in stream {
-                        let json = String(decoding: (try? encoder.encode(notification)) ?? Data("{}".utf8), as: UTF8.self)
-                        continuation.yield("id: \(notification.id.uuidString.lowercased())\nevent: notification\ndata: \(json)\n\n")
-                    }
-                    continuation.finish()
-                }
-                let keepAlive = Task {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(15))
-                        continuation.yield(": keep-alive\n\n")
-                    }
-                }
-                defer {
-                    forward.cancel()
-                    keepAlive.cancel()
-                }
-                // The server waits for open responses when it shuts down: end this one then.
-                try await withGracefulShutdownHandler {
-                    for await chunk in chunks { try await writer.write(ByteBuffer(string: chunk)) }
-                } onGracefulShutdown: {
-                    continuation.finish()
-                }
-                try await writer.finish(nil)
-            })
+        return eventStreamResponse { sink in
+            for await notification in stream {
+                let json = String(decoding: (try? encoder.encode(notification)) ?? Data("{}".utf8), as: UTF8.self)
+                sink.send("notification", data: json, id: notification.id.uuidString.lowercased())
+            }
+        }
     }
 }
 

@@ -2,9 +2,10 @@ import Contracts
 import Foundation
 import Hummingbird
 import Logging
+import Messaging
 import NIOCore
 import PostgresNIO
-import ServiceLifecycle
+import ServiceKit
 
 /// The management dashboard: `GET /` renders the funnel on the server (figures, an SVG chart,
 /// conversion rates) with the filters of its query string, and a small script of our own (no
@@ -34,67 +35,37 @@ func addDashboardRoutes(_ router: Router<BasicRequestContext>, _ context: Report
         let query = try funnelQuery(request)
         let dealer = request.uri.queryParameters["dealer"].map(String.init)
         let logger = ctx.logger
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-            body: ResponseBody { writer in
-                try await writer.write(ByteBuffer(string: ": connected\n\n"))
-                // The funnel whenever the read models moved (the tail announces each position it
-                // reaches; a slow connection skips to the newest). Timeliness and the dealers'
-                // month are worked out over whole histories, so they follow at most every 2 s (and
-                // every 15 s with a keep-alive, as they age with the clock) without holding up
-                // the funnel.
-                let (chunks, continuation) = AsyncStream.makeStream(of: String.self)
-                let (watch, positions) = await funnel.watch()
-                let (kpiRequests, kpiContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-                let producer = Task {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys]
-                    for await _ in positions {
-                        do {
-                            let json = String(decoding: try encoder.encode(await funnel.report(query)), as: UTF8.self)
-                            continuation.yield("event: funnel\ndata: \(json)\n\n")
-                            kpiContinuation.yield()
-                        } catch {
-                            logger.debug("dashboard stream could not encode a report", metadata: ["error": "\(error)"])
-                        }
+        // The funnel whenever the read models moved (the tail announces each position it reaches;
+        // a slow connection skips to the newest). Timeliness and the dealers' month are worked out
+        // over whole histories, so they follow at most every 2 s, and at least every 15 s as they
+        // age with the clock, without holding up the funnel.
+        return eventStreamResponse { sink in
+            let (watch, positions) = await funnel.watch()
+            let figuresDue = Doorbell()
+            let kpis = Task {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                while !Task.isCancelled {
+                    if let data = try? encoder.encode(await DashboardKPIs.make(funnel, query, dealer: dealer)) {
+                        sink.send("kpis", data: String(decoding: data, as: UTF8.self))
                     }
-                    continuation.finish()
+                    try? await Task.sleep(for: .seconds(2))
+                    await figuresDue.wait(timeout: .seconds(13))
                 }
-                let kpis = Task {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys]
-                    for await _ in kpiRequests {
-                        let figures = await DashboardKPIs.make(funnel, query, dealer: dealer)
-                        if let data = try? encoder.encode(figures) {
-                            continuation.yield("event: kpis\ndata: \(String(decoding: data, as: UTF8.self))\n\n")
-                        }
-                        try? await Task.sleep(for: .seconds(2))
-                    }
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            for await _ in positions {
+                do {
+                    sink.send("funnel", data: String(decoding: try encoder.encode(await funnel.report(query)), as: UTF8.self))
+                    figuresDue.ring()
+                } catch {
+                    logger.debug("dashboard stream could not encode a report", metadata: ["error": "\(error)"])
                 }
-                let keepAlive = Task {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(15))
-                        guard !Task.isCancelled else { break }
-                        continuation.yield(": keep-alive\n\n")
-                        kpiContinuation.yield()
-                    }
-                }
-                defer {
-                    keepAlive.cancel()
-                    kpiContinuation.finish()
-                    kpis.cancel()
-                    producer.cancel()
-                    Task { await funnel.unwatch(watch) }
-                }
-                // The server waits for open responses when it shuts down: this one ends then.
-                try await withGracefulShutdownHandler {
-                    for await chunk in chunks { try await writer.write(ByteBuffer(string: chunk)) }
-                } onGracefulShutdown: {
-                    continuation.finish()
-                }
-                try await writer.finish(nil)
-            })
+            }
+            kpis.cancel()
+            await funnel.unwatch(watch)
+        }
     }
 }
 
