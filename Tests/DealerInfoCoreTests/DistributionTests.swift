@@ -240,9 +240,9 @@ struct DistributionTests {
     @Test("the network imports from CSV all or nothing; a bad row is reported by its line and nothing is written")
     func networkImport() async throws {
         try await withDealerInfo { client, url in
-            func upload(_ csv: String) async throws -> APIReply {
+            func upload(_ csv: String, as type: String = "text/csv; charset=utf-8") async throws -> APIReply {
                 var headers = ServiceHarness.authorized
-                headers[.contentType] = "text/csv; charset=utf-8"
+                headers[.contentType] = type
                 return try await client.execute(uri: "/v1/imports/network", method: .post, headers: headers, body: ByteBuffer(string: csv)) {
                     APIReply(status: Int($0.status.code), body: String(buffer: $0.body), etag: nil)
                 }
@@ -253,6 +253,8 @@ struct DistributionTests {
                 D-OMS-01,ОмскНасос,ООО «ОмскНасос»,5501234567,Siberia,silver,S-OMS-01-02,ОмскНасос Левый берег,Омск,B
                 D-TMN-01,Tyumen Pumps,LLC Tyumen Pumps,7201234567,Urals,gold,S-TMN-01-01,Tyumen,Тюмень,A
                 """
+            let notCSV = try await upload(file, as: "application/json")
+            #expect(notCSV.status == 415 && notCSV.body.contains("text/csv"), "\(notCSV.body)")
             let bad = try await upload(file.replacingOccurrences(of: "Urals,gold", with: "Urals,platinum"))
             #expect(bad.status == 422 && bad.body.contains("\"line\":4"), "\(bad.body)")
             #expect(try await ServiceHarness.scalar("SELECT count(*)::text FROM dealers WHERE code IN ('D-OMS-01', 'D-TMN-01')", databaseURL: url) == "0")

@@ -4,29 +4,13 @@ import PostgresNIO
 import ServiceKit
 import Tabular
 
-/// The network file was refused: every problem, by line. Nothing was written.
-struct NetworkRejected: Error, ProblemConvertible {
-    var problems: [ImportProblem]
-
-    var problem: ProblemDetails {
-        ProblemDetails(
-            title: "The file was not imported", status: 422,
-            detail: "\(problems.count) problem(s); nothing was imported: fix them and send the whole file again",
-            lines: problems.map { LineProblem(line: $0.line, column: $0.column, message: $0.message) })
-    }
-}
-
 /// `POST /v1/imports/network` (`text/csv`): dealers and their shops as a company moving from its
 /// old system brings them, all or nothing. Dealers and shops already known (by code) are updated;
 /// a shop code that belongs to another dealer is refused, naming its line.
 func addNetworkImportRoute(_ api: RouterGroup<BasicRequestContext>, _ postgres: PostgresClient) {
     api.post("imports/network") { request, ctx -> Response in
-        let type = request.headers[.contentType]?.lowercased() ?? ""
-        guard type.hasPrefix("text/csv") else {
-            throw HTTPError(.unsupportedMediaType, message: "send the file as text/csv (UTF-8), not \(type.isEmpty ? "no content type" : type)")
-        }
-        let bytes = Array(try await request.body.collect(upTo: 64 * 1024 * 1024).readableBytesView)
-        let (dealers, shops) = try NetworkImport.parse(bytes).mapError { NetworkRejected(problems: $0.problems) }.get()
+        let bytes = try await csvBody(request, maxBytes: 64 * 1024 * 1024)
+        let (dealers, shops) = try NetworkImport.parse(bytes).mapError { ImportRejected(problems: $0.problems) }.get()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try await postgres.withTransaction(logger: ctx.logger) { connection in
@@ -53,7 +37,7 @@ func addNetworkImportRoute(_ api: RouterGroup<BasicRequestContext>, _ postgres: 
                 let (shop, owner) = try row.decode((String, String).self)
                 problems.append(ImportProblem(line: lineOfShop[shop] ?? 0, column: "shop_code", message: "shop \(shop) belongs to dealer \(owner)"))
             }
-            guard problems.isEmpty else { throw NetworkRejected(problems: problems.sorted { $0.line < $1.line }) }
+            guard problems.isEmpty else { throw ImportRejected(problems: problems.sorted { $0.line < $1.line }) }
             try await connection.query(
                 """
                 INSERT INTO shops (id, dealer_id, code, name, region, city)

@@ -13,18 +13,6 @@ struct ImportResult: ResponseCodable {
     var rows: Int
 }
 
-/// The file was refused: every problem, by line. Nothing was written.
-struct ImportRejected: Error, ProblemConvertible {
-    var problems: [ImportProblem]
-
-    var problem: ProblemDetails {
-        ProblemDetails(
-            title: "The file was not imported", status: 422,
-            detail: "\(problems.count) problem(s); nothing was imported: fix them and send the whole file again",
-            lines: problems.map { LineProblem(line: $0.line, column: $0.column, message: $0.message) })
-    }
-}
-
 /// `POST /v1/imports/catalog` and `POST /v1/imports/stock`: what a company moving from its old
 /// system brings, as `text/csv`. All or nothing per file: the rows are checked in memory (every
 /// bad row reported by line), streamed into a staging table with `COPY`, checked against the
@@ -127,15 +115,6 @@ func addImportRoutes(_ api: RouterGroup<BasicRequestContext>, _ postgres: Postgr
 }
 
 /// The request's CSV bytes; another content type is refused before anything is read.
-private func csvBody(_ request: Request, maxBytes: Int) async throws -> [UInt8] {
-    let type = request.headers[.contentType]?.lowercased() ?? ""
-    guard type.hasPrefix("text/csv") else {
-        throw HTTPError(.unsupportedMediaType, message: "send the file as text/csv (UTF-8), not \(type.isEmpty ? "no content type" : type)")
-    }
-    let buffer = try await request.body.collect(upTo: maxBytes)
-    return Array(buffer.readableBytesView)
-}
-
 /// Streams COPY text-format data into a table in chunks of 1 MiB.
 private func copy(_ data: [UInt8], into table: String, on connection: PostgresConnection, logger: Logger) async throws {
     try await connection.copyFrom(table: table, logger: logger) { writer in
