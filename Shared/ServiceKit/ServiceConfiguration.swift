@@ -22,6 +22,9 @@ public struct ServiceConfiguration: Sendable {
     public var serviceToken: String
     /// `DMS_LOG_LEVEL`, default info.
     public var logLevel: Logger.Level
+    /// How long published outbox rows are kept, so that what a broker loses can be sent again:
+    /// `DMS_OUTBOX_RETENTION_HOURS`, default 168 (a week).
+    public var outboxRetention: Duration
     /// Every variable, for service-specific settings (connector secrets and the like).
     public var environment: [String: String]
 
@@ -41,7 +44,8 @@ public struct ServiceConfiguration: Sendable {
     public init(
         service: ServiceName, host: String = "127.0.0.1", port: Int? = nil, databaseURL: String,
         kafka: KafkaConfiguration, topicPartitions: Int = 6, serviceToken: String,
-        logLevel: Logger.Level = .info, environment: [String: String] = [:]
+        logLevel: Logger.Level = .info, outboxRetention: Duration = .seconds(7 * 24 * 3600),
+        environment: [String: String] = [:]
     ) {
         self.service = service
         self.host = host
@@ -51,6 +55,7 @@ public struct ServiceConfiguration: Sendable {
         self.topicPartitions = topicPartitions
         self.serviceToken = serviceToken
         self.logLevel = logLevel
+        self.outboxRetention = outboxRetention
         self.environment = environment
     }
 
@@ -86,7 +91,11 @@ public struct ServiceConfiguration: Sendable {
         if partitions == nil || partitions! < 1 { problems.append("DMS_KAFKA_PARTITIONS must be a positive number") }
         let level = value("DMS_LOG_LEVEL").map { Logger.Level(rawValue: $0.lowercased()) } ?? .info
         if level == nil { problems.append("DMS_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical") }
-        guard problems.isEmpty, let port, let databaseURL, let token, let partitions, let level else {
+        let retentionHours = Int(value("DMS_OUTBOX_RETENTION_HOURS") ?? "168")
+        if retentionHours == nil || !(1...87_600).contains(retentionHours!) {
+            problems.append("DMS_OUTBOX_RETENTION_HOURS must be a number of hours from 1 to 87600")
+        }
+        guard problems.isEmpty, let port, let databaseURL, let token, let partitions, let level, let retentionHours else {
             throw ConfigurationError(service: service, problems: problems)
         }
         let kafka = KafkaConfiguration(
@@ -95,7 +104,7 @@ public struct ServiceConfiguration: Sendable {
         return ServiceConfiguration(
             service: service, host: value(prefix + "HOST") ?? "127.0.0.1", port: port, databaseURL: databaseURL,
             kafka: kafka, topicPartitions: partitions, serviceToken: token, logLevel: level,
-            environment: environment)
+            outboxRetention: .seconds(retentionHours * 3600), environment: environment)
     }
 }
 

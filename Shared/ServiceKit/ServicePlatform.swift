@@ -40,8 +40,10 @@ public struct ServicePlatform: Sendable {
         kafka.properties["client.id", default: "dms-\(configuration.service.rawValue)"] =
             kafka.properties["client.id"] ?? "dms-\(configuration.service.rawValue)"
         self.producer = try KafkaProducer(configuration: kafka, logger: logger)
+        var relayOptions = OutboxRelay.Options()
+        relayOptions.retention = configuration.outboxRetention
         self.relay = configuration.service.publishes.isEmpty
-            ? nil : OutboxRelay(client: postgres, producer: producer, logger: logger)
+            ? nil : OutboxRelay(client: postgres, producer: producer, options: relayOptions, logger: logger)
     }
 
     /// The service's consumer group: `dms-<service>`, or `DMS_CONSUMER_GROUP` (tests and side-by-side
@@ -197,7 +199,9 @@ extension ServicePlatform {
     /// The full router of a service: platform endpoints plus its authenticated `/v1` routes.
     public func makeRouter(routes: (RouterGroup<BasicRequestContext>, ServicePlatform) -> Void) -> Router<BasicRequestContext> {
         let router = makeRouter()
-        routes(authenticated(router), self)
+        let group = authenticated(router)
+        if let relay { group.addOutboxRoutes(relay) }
+        routes(group, self)
         return router
     }
 }

@@ -255,7 +255,7 @@ struct ConsumerStateTests {
         #expect(state.wait(id: 1, minimum: 2, 10) == 10)
         #expect(state.wait(id: 2, minimum: 1, 20) == 20)
         // Nothing was registered, so the next append wakes nobody and a new wait may register.
-        #expect(state.append([Self.message(Self.p0, 2, generation: g)]) == nil)
+        #expect(state.append([Self.message(Self.p0, 2, generation: g)]).waiter == nil)
         #expect(state.wait(id: 3, minimum: 10, 30) == nil)
     }
 
@@ -274,15 +274,15 @@ struct ConsumerStateTests {
         let g = state.generation
         _ = state.append([Self.message(Self.p0, 0, generation: g)])
         #expect(state.wait(id: 1, minimum: 3, 42) == nil)
-        #expect(state.append([Self.message(Self.p0, 1, generation: g)]) == nil)  // 2 of 3
-        #expect(state.append([]) == nil)
+        #expect(state.append([Self.message(Self.p0, 1, generation: g)]).waiter == nil)  // 2 of 3
+        #expect(state.append([]).waiter == nil)
         // Dropped messages do not count.
-        #expect(state.append([Self.message(Self.p2, 0, generation: g), Self.message(Self.p0, 9, generation: 0)]) == nil)
+        #expect(state.append([Self.message(Self.p2, 0, generation: g), Self.message(Self.p0, 9, generation: 0)]).waiter == nil)
         #expect(state.buffered == 2)
-        #expect(state.append([Self.message(Self.p1, 0, generation: g), Self.message(Self.p1, 1, generation: g)]) == 42)
+        #expect(state.append([Self.message(Self.p1, 0, generation: g), Self.message(Self.p1, 1, generation: g)]).waiter == 42)
         #expect(state.buffered == 4)
         // Handed back once: the next append finds nobody waiting.
-        #expect(state.append([Self.message(Self.p1, 2, generation: g)]) == nil)
+        #expect(state.append([Self.message(Self.p1, 2, generation: g)]).waiter == nil)
         // And the endWait that follows the resumed wait returns nothing.
         #expect(state.endWait(id: 1) == nil)
     }
@@ -292,7 +292,7 @@ struct ConsumerStateTests {
         var state = ConsumerState<String>(highWatermark: 4, lowWatermark: 1)
         state.assign([Self.p0])
         #expect(state.wait(id: 1, minimum: 1, "reader") == nil)
-        #expect(state.append([Self.message(Self.p0, 0, generation: state.generation)]) == "reader")
+        #expect(state.append([Self.message(Self.p0, 0, generation: state.generation)]).waiter == "reader")
     }
 
     @Test("endWait returns a registered waiter, which then is no longer woken")
@@ -301,7 +301,7 @@ struct ConsumerStateTests {
         #expect(state.wait(id: 1, minimum: 1, 5) == nil)
         #expect(state.endWait(id: 1) == 5)
         #expect(state.endWait(id: 1) == nil)
-        #expect(state.append([Self.message(Self.p0, 0, generation: state.generation)]) == nil)
+        #expect(state.append([Self.message(Self.p0, 0, generation: state.generation)]).waiter == nil)
         #expect(state.stop() == nil)
     }
 
@@ -312,7 +312,7 @@ struct ConsumerStateTests {
         #expect(state.endWait(id: 1) == 11)
         #expect(state.wait(id: 2, minimum: 1, 22) == nil)
         #expect(state.endWait(id: 1) == nil)  // the old wait, ended again (e.g. timer and cancel)
-        #expect(state.append([Self.message(Self.p0, 0, generation: state.generation)]) == 22)
+        #expect(state.append([Self.message(Self.p0, 0, generation: state.generation)]).waiter == 22)
     }
 
     @Test("a wait ended before it registered does not block when it registers later")
@@ -328,7 +328,7 @@ struct ConsumerStateTests {
         #expect(state.wait(id: 2, minimum: 1, 2) == 2)
         // Only once: wait 3 blocks as usual and is woken by data.
         #expect(state.wait(id: 3, minimum: 1, 3) == nil)
-        #expect(state.append([Self.message(Self.p0, 0, generation: state.generation)]) == 3)
+        #expect(state.append([Self.message(Self.p0, 0, generation: state.generation)]).waiter == 3)
     }
 
     @Test("ending an already finished wait does not make a later wait return early")
@@ -348,7 +348,7 @@ struct ConsumerStateTests {
         #expect(state.endWait(id: 7) == nil)
         _ = state.take(1)
         #expect(state.wait(id: 8, minimum: 1, 8) == nil)
-        #expect(state.append([Self.message(Self.p0, 1, generation: g)]) == 8)
+        #expect(state.append([Self.message(Self.p0, 1, generation: g)]).waiter == 8)
     }
 
     @Test("several waits ended early are each remembered")
@@ -530,8 +530,8 @@ struct ConsumerStateTests {
         #expect(state.wait(id: 1, minimum: 1, 99) == nil)
         _ = state.revokeAll()
         state.assign([Self.p0])
-        #expect(state.append([Self.message(Self.p0, 0, generation: state.generation - 1)]) == nil)
-        #expect(state.append([Self.message(Self.p0, 0, generation: state.generation)]) == 99)
+        #expect(state.append([Self.message(Self.p0, 0, generation: state.generation - 1)]).waiter == nil)
+        #expect(state.append([Self.message(Self.p0, 0, generation: state.generation)]).waiter == 99)
     }
 
     // MARK: Stop
@@ -552,11 +552,68 @@ struct ConsumerStateTests {
         let g = state.generation
         _ = state.append([Self.message(Self.p0, 0, generation: g)])
         #expect(state.stop() == nil)
-        #expect(state.append([Self.message(Self.p0, 1, generation: g)]) == nil)
+        #expect(state.append([Self.message(Self.p0, 1, generation: g)]).waiter == nil)
         #expect(state.buffered == 1)
         // What was buffered before stopping can still be taken and committed.
         let batch = state.take(10)
         #expect(Self.offsets(batch) == ["\(Self.p0)@0"])
         #expect(state.completed(batch) == [Self.p0: 1])
+    }
+
+    // MARK: Re-created topics
+
+    static func message(_ tp: TopicPartition, _ offset: Int64, generation: Int, topicID: String) -> ConsumedMessage {
+        ConsumedMessage(
+            topic: tp.topic, partition: tp.partition, offset: offset, key: Array("k\(offset)".utf8),
+            value: Array("v\(offset)".utf8), headers: [(TopicIdentity.header, Array(topicID.utf8))], generation: generation)
+    }
+
+    @Test("a message from another topic id rewinds its partition only, and is dropped with the rest of its partition's round")
+    func rewindOnNewTopicID() {
+        var state = Self.assigned()
+        let g = state.generation
+        #expect(state.append([Self.message(Self.p0, 40, generation: g, topicID: "old"), Self.message(Self.p1, 7, generation: g, topicID: "old")]).rewind.isEmpty)
+        let (_, rewind) = state.append([
+            Self.message(Self.p0, 41, generation: g, topicID: "new"),
+            Self.message(Self.p1, 8, generation: g, topicID: "old"),
+            Self.message(Self.p0, 42, generation: g, topicID: "new"),
+        ])
+        #expect(rewind == [Self.p0])
+        // p0@41 and p0@42 came from the new log ahead of what it holds below them: dropped.
+        #expect(Self.offsets(state.take(10)) == ["\(Self.p0)@40", "\(Self.p1)@7", "\(Self.p1)@8"])
+        #expect(state.topicIDs[Self.p0] == "new")
+        // After the seek the new log's messages are taken as they come.
+        #expect(state.append([Self.message(Self.p0, 0, generation: g, topicID: "new")]).rewind.isEmpty)
+        #expect(Self.offsets(state.take(10)) == ["\(Self.p0)@0"])
+    }
+
+    @Test("offsets of the replaced log are never committed once the new log was seen")
+    func oldLogOffsetsNotCommitted() {
+        var state = Self.assigned()
+        let g = state.generation
+        _ = state.append([Self.message(Self.p0, 40, generation: g, topicID: "old")])
+        let oldBatch = state.take(10)
+        _ = state.append([Self.message(Self.p0, 41, generation: g, topicID: "new")])  // rewinds
+        #expect(state.completed(oldBatch).isEmpty, "offset 41 of the old log would skip the new log's first 41 events")
+        _ = state.append([Self.message(Self.p0, 0, generation: g, topicID: "new"), Self.message(Self.p0, 1, generation: g, topicID: "new")])
+        #expect(state.completed(state.take(10)) == [Self.p0: 2])
+    }
+
+    @Test("the topic id a partition came from is kept across assignments: a rejoin after a broker restart still rewinds")
+    func topicIDSurvivesReassignment() {
+        var state = Self.assigned()
+        _ = state.append([Self.message(Self.p0, 40, generation: state.generation, topicID: "old")])
+        _ = state.revokeAll()
+        state.assign([Self.p0])
+        #expect(state.append([Self.message(Self.p0, 40, generation: state.generation, topicID: "new")]).rewind == [Self.p0])
+    }
+
+    @Test("messages without a topic id (published before the relay set one) never rewind")
+    func noTopicIDNoRewind() {
+        var state = Self.assigned()
+        let g = state.generation
+        _ = state.append([Self.message(Self.p0, 40, generation: g, topicID: "old")])
+        #expect(state.append([Self.message(Self.p0, 41, generation: g)]).rewind.isEmpty)
+        #expect(state.buffered == 2)
     }
 }

@@ -22,6 +22,9 @@ public struct ConsumedMessage: Sendable {
     /// The assignment this message was fetched under; its offset is committed only while that
     /// assignment still holds.
     var generation: Int
+    /// The id of the topic the message was published to (the `dms-topic-id` header the outbox relay
+    /// sets), which changes when a topic is re-created under the same name.
+    public var topicID: String? { header(TopicIdentity.header).map { String(decoding: $0, as: UTF8.self) } }
 
     public init(
         topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8],
@@ -65,6 +68,9 @@ struct ConsumerState<Waiter> {
     private(set) var generation = 0
     /// Next offset to commit per partition (last processed + 1), for the current generation only.
     private(set) var processed: [TopicPartition: Int64] = [:]
+    /// The topic id each partition's messages came from. Kept across assignments: it describes the
+    /// broker's log, not this member's share of it.
+    private(set) var topicIDs: [TopicPartition: String] = [:]
     /// Batches handed out and not yet committed or released.
     private(set) var inFlight = 0
     private(set) var stopped = false
@@ -90,12 +96,30 @@ struct ConsumerState<Waiter> {
 
     /// Adds fetched messages; drops those fetched under an older assignment (they were not
     /// committed, so whoever owns the partition now reads them again). Returns a waiter to resume.
-    mutating func append(_ messages: [ConsumedMessage]) -> Waiter? {
-        guard !stopped else { return nil }
+    ///
+    /// A message from another topic id than the partition's earlier messages means the topic was
+    /// re-created under the same name (a broker that lost its log): the offsets we hold belong to
+    /// the old log and the new one may hold events we never read below them. That message and the
+    /// rest of its partition in this round are dropped, and `rewind` names the partition: the caller
+    /// reads it again from the beginning (the inbox absorbs what was already applied).
+    mutating func append(_ messages: [ConsumedMessage]) -> (waiter: Waiter?, rewind: [TopicPartition]) {
+        guard !stopped else { return (nil, []) }
+        var rewind: [TopicPartition] = []
         for message in messages where message.generation == generation && assigned.contains(message.topicPartition) {
+            let tp = message.topicPartition
+            if rewind.contains(tp) { continue }
+            if let id = message.topicID {
+                if let known = topicIDs[tp], known != id {
+                    topicIDs[tp] = id
+                    processed[tp] = nil
+                    rewind.append(tp)
+                    continue
+                }
+                topicIDs[tp] = id
+            }
             buffer.append(message)
         }
-        return satisfiedWaiter()
+        return (satisfiedWaiter(), rewind)
     }
 
     /// Whether fetching should be paused or resumed now; records the change as done.
@@ -176,6 +200,8 @@ struct ConsumerState<Waiter> {
         for message in batch where message.generation == generation && assigned.contains(message.topicPartition) {
             let next = message.offset + 1
             let tp = message.topicPartition
+            // An offset in a log that has since been replaced says nothing about the new one.
+            if let id = message.topicID, let current = topicIDs[tp], id != current { continue }
             if next > processed[tp, default: -1] {
                 processed[tp] = next
                 commit[tp] = next

@@ -263,9 +263,26 @@ final class ConsumerCore: Sendable {
         }
         if !fetched.isEmpty {
             Metrics.Counter(label: "dms_kafka_consumed_total", dimensions: [("group", groupID)]).increment(by: fetched.count)
-            state.withLock { $0.append(fetched) }?.resume()
+            let (waiter, rewind) = state.withLock { $0.append(fetched) }
+            waiter?.resume()
+            if !rewind.isEmpty { readFromBeginning(rk, rewind) }
         }
         reportLag(rk)
+    }
+
+    /// Reads partitions whose topic was re-created again from their first offset. librdkafka drops
+    /// what it had fetched of them, so the next messages come from the new beginning.
+    private func readFromBeginning(_ rk: OpaquePointer, _ partitions: [TopicPartition]) {
+        logger.warning(
+            "a topic was re-created under the consumer (the broker lost its log); reading its partitions again from the start",
+            metadata: ["group": "\(groupID)", "partitions": "\(partitions.map(\.description))"])
+        Metrics.Counter(label: "dms_kafka_consumer_rewinds_total", dimensions: [("group", groupID)]).increment(by: partitions.count)
+        let list = topicPartitionList(Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(RD_KAFKA_OFFSET_BEGINNING)) }))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        if let error = rd_kafka_seek_partitions(rk, list, 5_000) {
+            logger.error("seek to the beginning failed", metadata: ["error": "\(String(cString: rd_kafka_error_string(error)))"])
+            rd_kafka_error_destroy(error)
+        }
     }
 
     private static func copy(_ message: UnsafeMutablePointer<rd_kafka_message_t>, generation: Int) -> ConsumedMessage {

@@ -18,11 +18,15 @@ public final class OutboxRelay: Service, Sendable {
         public var batchSize = 500
         /// Poll this often even without a notification.
         public var pollInterval: Duration = .seconds(1)
-        /// Published rows are deleted after this long.
+        /// Published rows are kept this long (with the partition and offset the broker gave them),
+        /// so that what a broker loses can be published again; then they are deleted.
         public var retention: Duration = .seconds(7 * 24 * 3600)
         public var pruneInterval: Duration = .seconds(60)
         /// Backlog metrics are refreshed this often.
         public var backlogInterval: Duration = .seconds(5)
+        /// How often the relay checks, even when idle, that the broker still holds what it
+        /// acknowledged (cluster id, topic ids, end offsets). Every batch checks its topics' ids.
+        public var auditInterval: Duration = .seconds(5)
         /// Fault injection for tests and drills: runs after the broker acknowledged a batch and
         /// before its rows are marked (a drill kills the process here).
         public var afterAcknowledged: (@Sendable ([Int64]) async throws -> Void)?
@@ -39,6 +43,7 @@ public final class OutboxRelay: Service, Sendable {
     private let logger: Logger
     private let doorbell = Doorbell()
     private let stopping = Atomic<Bool>(false)
+    private let lastAudit = Mutex<ContinuousClock.Instant>(.now - .seconds(3600))
 
     public init(client: PostgresClient, producer: KafkaProducer, options: Options = Options(), logger: Logger) {
         self.client = client
@@ -68,7 +73,9 @@ public final class OutboxRelay: Service, Sendable {
         while !stopping.load(ordering: .acquiring) && !Task.isCancelled {
             do {
                 let outcome = try await relayBatch()
-                if outcome.failed > 0 {
+                if outcome.replayed > 0 {
+                    failures = 0  // straight on: the rows the broker lost go out first
+                } else if outcome.failed > 0 {
                     failures += 1
                     await doorbell.wait(timeout: backoff(failures))
                 } else {
@@ -91,11 +98,16 @@ public final class OutboxRelay: Service, Sendable {
     struct BatchOutcome {
         var published = 0
         var failed = 0
+        /// Rows made pending again because the broker lost them.
+        var replayed = 0
     }
 
-    /// One batch: lock, read pending rows in order, publish, mark what was acknowledged.
+    /// One batch: lock, check that the broker still holds what it acknowledged (and make what it
+    /// lost pending again), read pending rows in order, publish, mark what was acknowledged with
+    /// the partition and offset the broker gave it.
     func relayBatch() async throws -> BatchOutcome {
-        try await client.withTransaction(logger: logger) { connection in
+        let auditDue = ContinuousClock.now - lastAudit.withLock { $0 } >= options.auditInterval
+        return try await client.withTransaction(logger: logger) { connection in
             let locked = try await connection.query(
                 "SELECT pg_try_advisory_xact_lock(\(Self.lockKey))", logger: logger
             ).collect().first?.decode(Bool.self) ?? false
@@ -105,38 +117,190 @@ public final class OutboxRelay: Service, Sendable {
                 SELECT position, topic, message_key, event_id, event_type, envelope FROM outbox
                 WHERE published_at IS NULL ORDER BY position LIMIT \(options.batchSize)
                 """, logger: logger)
-            var positions: [Int64] = []
-            var records: [OutgoingRecord] = []
-            for try await (position, topic, key, id, type, envelope) in rows.decode((Int64, String, String, UUID, String, String).self) {
-                positions.append(position)
-                records.append(OutgoingRecord(
-                    topic: topic, key: Array(key.utf8), value: Array(envelope.utf8),
-                    headers: [("dms-event-id", Array(id.uuidString.lowercased().utf8)), ("dms-event-type", Array(type.utf8))]))
+            var pending: [(position: Int64, topic: String, key: String, id: UUID, type: String, envelope: String)] = []
+            for try await row in rows.decode((Int64, String, String, UUID, String, String).self) { pending.append(row) }
+            guard !pending.isEmpty || auditDue else { return BatchOutcome() }
+
+            // Before anything goes out: a broker that lost rows gets them again first, in order.
+            let acknowledged = try await Self.acknowledgedPartitions(on: connection, logger: logger)
+            let batchTopics = Array(Set(pending.map(\.topic))).sorted()
+            var losses: [BrokerLoss]
+            var identities: [String: TopicIdentity?]
+            if auditDue {
+                (losses, identities) = try await audit(acknowledged: acknowledged, alsoDescribing: batchTopics, on: connection)
+                lastAudit.withLock { $0 = .now }
+            } else {
+                identities = batchTopics.isEmpty ? [:] : try await producer.describeTopics(batchTopics)
+                losses = BrokerLossDetector.losses(
+                    acknowledged: acknowledged, recordedCluster: nil, cluster: nil, topics: identities)
             }
-            guard !records.isEmpty else { return BatchOutcome() }
+            if !losses.isEmpty {
+                let replayed = try await Self.makePending(losses, on: connection, logger: logger)
+                return BatchOutcome(replayed: replayed)  // the next batch reads them in order
+            }
+            guard !pending.isEmpty else { return BatchOutcome() }
+
+            let records = pending.map { row in
+                var headers: [(name: String, value: [UInt8])] = [
+                    ("dms-event-id", Array(row.id.uuidString.lowercased().utf8)), ("dms-event-type", Array(row.type.utf8)),
+                ]
+                // Consumers tell a re-created topic from the one they were reading by this id.
+                if case .some(.some(let identity)) = identities[row.topic], !identity.id.isEmpty {
+                    headers.append((TopicIdentity.header, Array(identity.id.utf8)))
+                }
+                return OutgoingRecord(topic: row.topic, key: Array(row.key.utf8), value: Array(row.envelope.utf8), headers: headers)
+            }
             // The producer is idempotent: within a partition (hence a key) records are written in
             // the order given, without gaps or duplicates from its own retries.
             let results = await producer.send(records)
-            var acknowledged: [Int64] = []
+            var acked: [(position: Int64, report: DeliveryReport)] = []
             var firstError: KafkaError?
-            for (position, result) in zip(positions, results) {
+            for (row, result) in zip(pending, results) {
                 switch result {
-                case .success: acknowledged.append(position)
+                case .success(let report): acked.append((row.position, report))
                 case .failure(let error): firstError = firstError ?? error
                 }
             }
             if let firstError {
                 logger.warning("broker did not acknowledge outbox rows; they stay pending",
-                    metadata: ["failed": "\(records.count - acknowledged.count)", "error": "\(firstError)"])
+                    metadata: ["failed": "\(records.count - acked.count)", "error": "\(firstError)"])
             }
-            if let hook = options.afterAcknowledged { try await hook(acknowledged) }
-            if !acknowledged.isEmpty {
-                try await connection.query(
-                    "UPDATE outbox SET published_at = now() WHERE position = ANY(\(acknowledged))", logger: logger)
+            if let hook = options.afterAcknowledged { try await hook(acked.map(\.position)) }
+            // A partition that hands out offsets it had already given lost what came before
+            // (the broker restarted between the check above and the send).
+            let regressions = BrokerLossDetector.regressions(acknowledged: acknowledged, reports: acked.map(\.report))
+            let replayed = regressions.isEmpty ? 0 : try await Self.makePending(regressions, on: connection, logger: logger)
+            if !acked.isEmpty {
+                try await Self.markPublished(acked, identities: identities, on: connection, logger: logger)
             }
-            Counter(label: "dms_outbox_published_total").increment(by: acknowledged.count)
-            return BatchOutcome(published: acknowledged.count, failed: records.count - acknowledged.count)
+            Counter(label: "dms_outbox_published_total").increment(by: acked.count)
+            return BatchOutcome(published: acked.count, failed: records.count - acked.count, replayed: replayed)
         }
+    }
+
+    /// The full check, run every `auditInterval` even when nothing is pending: the cluster's id,
+    /// every topic the outbox published to, and every partition's end offset.
+    private func audit(
+        acknowledged: [AcknowledgedPartition], alsoDescribing batchTopics: [String], on connection: PostgresConnection
+    ) async throws -> ([BrokerLoss], [String: TopicIdentity?]) {
+        let cluster = try await producer.clusterID()
+        let recordedCluster = try await connection.query("SELECT cluster_id FROM outbox_cluster", logger: logger)
+            .collect().first?.decode(String.self)
+        let topics = Array(Set(acknowledged.map(\.topic) + batchTopics)).sorted()
+        let identities = try await producer.describeTopics(topics)
+        let ends = try await producer.endOffsets(acknowledged.map { TopicPartition($0.topic, $0.partition) })
+        let losses = BrokerLossDetector.losses(
+            acknowledged: acknowledged, recordedCluster: recordedCluster, cluster: cluster, topics: identities, endOffsets: ends)
+        if let cluster, cluster != recordedCluster {
+            try await connection.query(
+                """
+                INSERT INTO outbox_cluster (cluster_id) VALUES (\(cluster))
+                ON CONFLICT (only_row) DO UPDATE SET cluster_id = EXCLUDED.cluster_id
+                """, logger: logger)
+        }
+        return (losses, identities)
+    }
+
+    static func acknowledgedPartitions(on connection: PostgresConnection, logger: Logger) async throws -> [AcknowledgedPartition] {
+        var result: [AcknowledgedPartition] = []
+        let rows = try await connection.query(
+            "SELECT topic, partition, topic_id, acknowledged_offset, latest_send_offset FROM outbox_partitions", logger: logger)
+        for try await (topic, partition, id, offset, latest) in rows.decode((String, Int32, String, Int64, Int64).self) {
+            result.append(AcknowledgedPartition(topic: topic, partition: partition, topicID: id, offset: offset, latestSendOffset: latest))
+        }
+        return result
+    }
+
+    /// Makes the rows the broker lost pending again (the relay publishes them in their original
+    /// order) and forgets what the lost partitions had acknowledged. Returns how many rows.
+    static func makePending(_ losses: [BrokerLoss], on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        var total = 0
+        for loss in losses {
+            let rows: Int
+            if let partition = loss.partition {
+                rows = try await connection.query(
+                    """
+                    UPDATE outbox SET published_at = NULL, replays = replays + 1
+                    WHERE published_at IS NOT NULL AND topic = \(loss.topic) AND kafka_partition = \(partition)
+                      AND kafka_offset >= \(loss.fromOffset)
+                    RETURNING 1
+                    """, logger: logger
+                ).collect().count
+                try await connection.query(
+                    "DELETE FROM outbox_partitions WHERE topic = \(loss.topic) AND partition = \(partition)", logger: logger)
+            } else {
+                rows = try await connection.query(
+                    """
+                    UPDATE outbox SET published_at = NULL, replays = replays + 1
+                    WHERE published_at IS NOT NULL AND topic = \(loss.topic)
+                    RETURNING 1
+                    """, logger: logger
+                ).collect().count
+                try await connection.query("DELETE FROM outbox_partitions WHERE topic = \(loss.topic)", logger: logger)
+            }
+            total += rows
+            logger.warning(
+                "broker lost events it had acknowledged; publishing them again",
+                metadata: ["topic": "\(loss.topic)", "partition": "\(loss.partition.map(String.init) ?? "all")",
+                           "reason": "\(loss.reason.rawValue)", "rows": "\(rows)"])
+            Counter(label: "dms_outbox_broker_losses_total", dimensions: [("reason", loss.reason.rawValue)]).increment()
+            Counter(label: "dms_outbox_replayed_total", dimensions: [("reason", loss.reason.rawValue)]).increment(by: rows)
+        }
+        return total
+    }
+
+    /// Marks acknowledged rows published with their partition and offset, and moves each
+    /// partition's highest acknowledged offset on — one statement.
+    static func markPublished(
+        _ acked: [(position: Int64, report: DeliveryReport)], identities: [String: TopicIdentity?],
+        on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let positions = acked.map(\.position)
+        let topics = acked.map(\.report.topic)
+        let partitions = acked.map(\.report.partition)
+        let offsets = acked.map(\.report.offset)
+        let ids = acked.map { entry -> String in
+            if case .some(.some(let identity)) = identities[entry.report.topic] { return identity.id }
+            return ""
+        }
+        try await connection.query(
+            """
+            WITH acked AS (
+                SELECT * FROM unnest(\(positions)::int8[], \(topics)::text[], \(partitions)::int4[], \(ids)::text[], \(offsets)::int8[])
+                    AS a(position, topic, partition, topic_id, kafka_offset)
+            ), marked AS (
+                UPDATE outbox o SET published_at = now(), kafka_partition = a.partition, kafka_offset = a.kafka_offset
+                FROM acked a WHERE o.position = a.position
+            )
+            INSERT INTO outbox_partitions (topic, partition, topic_id, acknowledged_offset, latest_send_offset)
+            SELECT topic, partition, max(topic_id), max(kafka_offset), min(kafka_offset) FROM acked GROUP BY topic, partition
+            ON CONFLICT (topic, partition) DO UPDATE SET
+                topic_id = EXCLUDED.topic_id,
+                acknowledged_offset = GREATEST(outbox_partitions.acknowledged_offset, EXCLUDED.acknowledged_offset),
+                latest_send_offset = EXCLUDED.latest_send_offset
+            """, logger: logger)
+    }
+
+    /// Makes every row published since `since` pending again, so that the relay publishes it once
+    /// more in its original order (an operator's disaster recovery after a broker was restored from
+    /// a backup). Consumers' inboxes absorb what they had applied. Returns how many rows.
+    public func replay(publishedSince since: Date, logger: Logger) async throws -> Int {
+        let rows = try await client.withTransaction(logger: logger) { connection in
+            // Waits for a batch in flight, so its rows are marked before they are reset.
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
+            return try await connection.query(
+                """
+                UPDATE outbox SET published_at = NULL, replays = replays + 1
+                WHERE published_at IS NOT NULL AND published_at >= \(since)
+                RETURNING 1
+                """, logger: logger
+            ).collect().count
+        }
+        logger.warning("operator replay: publishing rows again", metadata: ["since": "\(since)", "rows": "\(rows)"])
+        Counter(label: "dms_outbox_replayed_total", dimensions: [("reason", BrokerLoss.Reason.operatorReplay.rawValue)])
+            .increment(by: rows)
+        doorbell.ring()
+        return rows
     }
 
     /// Wakes the relay whenever a transaction that wrote outbox rows commits.
