@@ -16,24 +16,31 @@ public enum TemporaryDatabase {
         prefix: String = "t", host: String? = nil, port: Int? = nil,
         _ body: (_ url: String) async throws -> T
     ) async throws -> T {
+        let (name, url) = try await create(prefix: prefix, host: host, port: port)
+        do {
+            let result = try await body(url)
+            await drop(name)
+            return result
+        } catch {
+            await drop(name)
+            throw error
+        }
+    }
+
+    /// Creates a database that outlives the call (for several processes); the caller drops it.
+    public static func create(prefix: String = "t", host: String? = nil, port: Int? = nil) async throws -> (name: String, url: String) {
         let name = "\(prefix)_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))"
         try await admin { try await $0.query("CREATE DATABASE \(unescaped: name)", logger: logger) }
         var components = URLComponents(string: TestEnvironment.current.adminDatabaseURL)!
         components.path = "/" + name
         if let host { components.host = host }
         if let port { components.port = port }
-        do {
-            let result = try await body(components.string!)
-            try? await drop(name)
-            return result
-        } catch {
-            try? await drop(name)
-            throw error
-        }
+        return (name, components.string!)
     }
 
-    static func drop(_ name: String) async throws {
-        try await admin { try await $0.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger) }
+    /// Drops a database, whoever is still connected to it.
+    public static func drop(_ name: String) async {
+        _ = try? await admin { try await $0.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger) }
     }
 
     @discardableResult
