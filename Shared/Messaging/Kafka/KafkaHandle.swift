@@ -11,7 +11,7 @@ final class KafkaHandle: @unchecked Sendable {
     private let polling = PollControl()
     private let closed = Atomic<Bool>(false)
     /// Blocking librdkafka calls (metadata, admin, flush) run here, never on the cooperative pool.
-    let blockingQueue: DispatchQueue
+    let blockingQueue: BlockingThread
 
     /// Creates the client; `configure` may set callbacks and the opaque on the conf before creation,
     /// `prepare` runs once on the new client before polling starts, and `poll` is called in a loop on
@@ -43,7 +43,7 @@ final class KafkaHandle: @unchecked Sendable {
             throw error
         }
         self.pointer = handle
-        self.blockingQueue = DispatchQueue(label: "dms.kafka.blocking")
+        self.blockingQueue = BlockingThread(name: "dms.kafka.blocking")
         let thread = Thread { [pointer = UnsafeSendable(handle), polling] in
             while !polling.stop.load(ordering: .acquiring) {
                 poll(pointer.value)
@@ -127,6 +127,47 @@ public struct ClusterMetadata: Sendable, Equatable {
 struct UnsafeSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
+}
+
+/// A thread of its own that runs blocking librdkafka calls one after another. Not a dispatch queue:
+/// on Linux those run on GCD's default pool, one thread per core, so two slow calls anywhere in the
+/// process (a metadata request to a broker that does not answer waits for its whole timeout) held
+/// up every other client's blocking calls (seen: a 500 ms metadata timeout answered after 5 s).
+final class BlockingThread: Sendable {
+    private final class Jobs: Sendable {
+        let state = Mutex<(pending: [@Sendable () -> Void], stopped: Bool)>(([], false))
+        /// One signal per job added, and one to stop.
+        let ready = DispatchSemaphore(value: 0)
+    }
+    private let jobs = Jobs()
+
+    init(name: String) {
+        let thread = Thread { [jobs] in
+            while true {
+                jobs.ready.wait()
+                let next = jobs.state.withLock { state in state.pending.isEmpty ? nil : state.pending.removeFirst() }
+                if let next {
+                    next()
+                } else if jobs.state.withLock({ $0.stopped }) {
+                    return
+                }
+            }
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Runs `work` on the thread after what was queued before it.
+    func async(_ work: @escaping @Sendable () -> Void) {
+        jobs.state.withLock { $0.pending.append(work) }
+        jobs.ready.signal()
+    }
+
+    /// The thread finishes what is queued, then ends.
+    deinit {
+        jobs.state.withLock { $0.stopped = true }
+        jobs.ready.signal()
+    }
 }
 
 /// Tells the poll thread to stop and lets the closer wait until it has.
