@@ -11,7 +11,7 @@ final class KafkaHandle: @unchecked Sendable {
     private let polling = PollControl()
     private let closed = Atomic<Bool>(false)
     /// Blocking librdkafka calls (metadata, admin, flush) run here, never on the cooperative pool.
-    let blockingQueue: BlockingThread
+    let blockingThread: BlockingThread
 
     /// Creates the client; `configure` may set callbacks and the opaque on the conf before creation,
     /// `prepare` runs once on the new client before polling starts, and `poll` is called in a loop on
@@ -43,7 +43,7 @@ final class KafkaHandle: @unchecked Sendable {
             throw error
         }
         self.pointer = handle
-        self.blockingQueue = BlockingThread(name: "dms.kafka.blocking")
+        self.blockingThread = BlockingThread(name: "dms.kafka.blocking")
         let thread = Thread { [pointer = UnsafeSendable(handle), polling] in
             while !polling.stop.load(ordering: .acquiring) {
                 poll(pointer.value)
@@ -54,10 +54,10 @@ final class KafkaHandle: @unchecked Sendable {
         thread.start()
     }
 
-    /// Runs a blocking librdkafka call on the blocking queue.
+    /// Runs a blocking librdkafka call on the client's blocking thread.
     func blocking<T: Sendable>(_ work: @escaping @Sendable (OpaquePointer) throws(KafkaError) -> T) async throws(KafkaError) -> T {
         let result: Result<T, KafkaError> = await withCheckedContinuation { continuation in
-            blockingQueue.async { [pointer = UnsafeSendable(pointer)] in
+            blockingThread.async { [pointer = UnsafeSendable(pointer)] in
                 do throws(KafkaError) {
                     continuation.resume(returning: .success(try work(pointer.value)))
                 } catch {
@@ -94,7 +94,7 @@ final class KafkaHandle: @unchecked Sendable {
     /// `beforeDestroy` runs after the poll thread stopped (a consumer closes its group membership there).
     func close(beforeDestroy: @escaping @Sendable (OpaquePointer) -> Void = { _ in }) async {
         await withCheckedContinuation { continuation in
-            blockingQueue.async {
+            blockingThread.async {
                 self.close(beforeDestroy: beforeDestroy)
                 continuation.resume()
             }

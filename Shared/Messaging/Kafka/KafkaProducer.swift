@@ -212,7 +212,7 @@ public final class KafkaProducer: Service, Sendable {
         guard let old = replaced else { return }
         logger.warning("kafka producer replaced", metadata: ["reason": "\(reason)"])
         Counter(label: "dms_kafka_producer_replacements_total").increment()
-        old.blockingQueue.async { [pending] in
+        old.blockingThread.async { [pending] in
             old.close { rk in Self.purge(rk) }
             for (batch, index) in pending.takeAll(client: number) {
                 batch.complete(index, .failure(KafkaError(.delivery, "producer replaced before the broker acknowledged (\(reason))")))
