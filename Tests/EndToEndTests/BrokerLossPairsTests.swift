@@ -11,11 +11,9 @@ import TestSupport
 /// pair of the suite, events are published while the consumer is paused (SIGSTOP), the broker is
 /// restarted (losing them), the consumer resumes: each event must be applied exactly once and in
 /// order per key. Two rounds, because a service is both a producer and a consumer: a paused
-/// process publishes nothing.
-@Suite("Every producer → consumer pair across a broker that forgets", .serialized)
-struct BrokerLossPairsTests {
-    let logger = Logger(label: "e2e.broker-loss")
-
+/// process publishes nothing. Part of the serialized broker-restart suite: two tests that each run
+/// six services and a broker of their own at once overload a two-core machine.
+extension BrokerRestartTests {
     /// A test event written into a producer's outbox, as its own transaction would write it.
     struct Probe {
         var id: UUID
@@ -52,7 +50,7 @@ struct BrokerLossPairsTests {
             ].merging(ServiceHarness.connectorSecrets) { $1 }))
         })
         do {
-            try await allReady(Array(processes.values))
+            try await ServiceProcess.allReady(Array(processes.values))
             var pairsChecked: [String] = []
             for (index, round) in Self.rounds.enumerated() {
                 pairsChecked += try await run(round, number: index + 1, broker: broker, processes: processes, databases: databases.mapValues(\.url))
@@ -190,15 +188,6 @@ struct BrokerLossPairsTests {
         Int(try await ServiceHarness.scalar(sql, databaseURL: database) ?? "") ?? -1
     }
 
-    func allReady(_ processes: [ServiceProcess]) async throws {
-        for process in processes {
-            try await eventually("\(process.service.rawValue) ready", timeout: .seconds(90)) {
-                if let exit = process.exitStatus { return "exited \(exit): \(process.output.suffix(2000))" }
-                let (status, body) = try await process.get("/health/ready")
-                return status == 200 ? nil : "\(status) \(body)"
-            }
-        }
-    }
 }
 
 extension Sequence {

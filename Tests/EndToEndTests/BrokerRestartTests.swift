@@ -49,7 +49,7 @@ struct BrokerRestartTests {
         let expectedTopics = Set(Topic.all + Topic.all.map(Topic.deadLetter(of:)))
         let observer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: broker.address), logger: logger)
 
-        try await allReady(processes)
+        try await ServiceProcess.allReady(processes)
         try await topicsPresent(expectedTopics, observer)
         try await publishThroughLeads(databases, marker: "before-restart")
 
@@ -57,7 +57,7 @@ struct BrokerRestartTests {
         #expect(try await observer.metadata(timeout: .seconds(5)).topics.isEmpty, "the restarted broker lost every topic")
 
         try await topicsPresent(expectedTopics, observer)
-        try await allReady(processes)
+        try await ServiceProcess.allReady(processes)
         try await publishThroughLeads(databases, marker: "after-restart")
 
         await observer.shutdown()
@@ -68,15 +68,6 @@ struct BrokerRestartTests {
         }
     }
 
-    func allReady(_ processes: [ServiceProcess]) async throws {
-        for process in processes {
-            try await eventually("\(process.service.rawValue) ready", timeout: .seconds(90)) {
-                if let exit = process.exitStatus { return "exited \(exit): \(process.output.suffix(2000))" }
-                let (status, body) = try await process.get("/health/ready")
-                return status == 200 ? nil : "\(status) \(body)"
-            }
-        }
-    }
 
     func topicsPresent(_ expected: Set<String>, _ observer: KafkaProducer) async throws {
         try await eventually("the services to (re-)create their topics", timeout: .seconds(60)) {

@@ -36,6 +36,18 @@ public final class ServiceProcess: Sendable {
         try process.run()
     }
 
+    /// Waits until every process answers `/health/ready` with 200 (fails early with the output of
+    /// one that exited).
+    public static func allReady(_ processes: [ServiceProcess], timeout: Duration = .seconds(90)) async throws {
+        for process in processes {
+            try await eventually("\(process.service.rawValue) ready", timeout: timeout) {
+                if let exit = process.exitStatus { return "exited \(exit): \(process.output.suffix(2000))" }
+                let (status, body) = try await process.get("/health/ready")
+                return status == 200 ? nil : "\(status) \(body)"
+            }
+        }
+    }
+
     public var baseURL: String { "http://127.0.0.1:\(port)" }
     /// The process id (to send it a signal).
     public var pid: Int32 { process.processIdentifier }
