@@ -120,20 +120,45 @@ final class DeliveryBatch: Sendable {
     }
 }
 
-/// What librdkafka's callbacks need: the pending table, a logger, and whether the client hit a
-/// fatal error (after which it must be replaced).
+/// What librdkafka's callbacks need: the pending table, a logger, and why the client must be
+/// replaced (a fatal error, or a broker that no longer accepts its producer identity), if it must.
 final class ProducerCallbacks: Sendable {
     let pending = PendingDeliveries()
     let logger: Logger
-    let fatal = Atomic<Bool>(false)
+    /// The client (its `rd_kafka_t` address) to replace, and why.
+    let replacement = Mutex<(client: UInt, reason: String)?>(nil)
 
     init(logger: Logger) { self.logger = logger }
+
+    /// Asks the watchdog to replace `client` (the first reason wins until it has). A late report
+    /// from a client already replaced names that one, and the watchdog ignores it.
+    func requestReplacement(of client: OpaquePointer?, _ reason: String) {
+        let address = client.map { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer($0))) } ?? 0
+        replacement.withLock { $0 = $0 ?? (address, reason) }
+    }
+
+    /// Delivery errors after which the client never delivers again, though librdkafka does not
+    /// raise them as fatal: the broker rejects the producer id or epoch the client holds. Seen on
+    /// a broker that restarted without its state: it handed the client's producer id to another
+    /// client, bumped its epoch, and fenced this one ("There is a newer producer with the same
+    /// transactionalId") for good.
+    static func rejectsProducerIdentity(_ error: rd_kafka_resp_err_t) -> Bool {
+        switch error {
+        case RD_KAFKA_RESP_ERR_PRODUCER_FENCED, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH, RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID,
+             RD_KAFKA_RESP_ERR_INVALID_PRODUCER_ID_MAPPING, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, RD_KAFKA_RESP_ERR__FENCED:
+            true
+        default:
+            false
+        }
+    }
 }
 
 /// Idempotent Kafka producer (`enable.idempotence=true`, `acks=all`): `send` returns only once the
 /// broker acknowledged the records. Runs as a `Service`: on graceful shutdown it flushes what is in
 /// flight before destroying the client. After a fatal error (an idempotent producer's sequence
-/// broken, e.g. by a broker that lost its log) the client is replaced on the next send.
+/// broken, e.g. by a broker that lost its log), or once the broker rejects the client's producer
+/// identity, the watchdog replaces the client within a second; the failed sends are sent again by
+/// their callers.
 public final class KafkaProducer: Service, Sendable {
     /// The client in use and its number (each replacement gets the next one).
     private let current: Mutex<(handle: KafkaHandle, number: Int)>
@@ -175,14 +200,17 @@ public final class KafkaProducer: Service, Sendable {
         thread.start()
     }
 
-    /// Runs on the watchdog thread once a second: replaces a client that failed fatally, or one
-    /// that has acknowledged nothing for `stallTimeout` while the broker answers.
+    /// Runs on the watchdog thread once a second: replaces a client that failed fatally or whose
+    /// producer identity the broker rejects, or one that has acknowledged nothing for
+    /// `stallTimeout` while the broker answers.
     private func inspect() {
         guard !shutDown.load(ordering: .acquiring) else { return }
         let (handle, number) = current.withLock { $0 }
-        if callbacks.fatal.load(ordering: .acquiring) {
-            replace(number, reason: "fatal error")
-            return
+        if let request = callbacks.replacement.withLock({ request in defer { request = nil }; return request }) {
+            if request.client == UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(handle.pointer))) {
+                replace(number, reason: request.reason)
+                return
+            }
         }
         guard let waited = pending.oldestWait(client: number), waited > stallTimeout else { return }
         var metadata: UnsafePointer<rd_kafka_metadata>?
@@ -200,7 +228,6 @@ public final class KafkaProducer: Service, Sendable {
         do {
             replaced = try current.withLock { current -> KafkaHandle? in
                 guard current.number == number else { return nil }
-                callbacks.fatal.store(false, ordering: .releasing)
                 let old = current.handle
                 current = (try Self.makeHandle(configuration, callbacks), number + 1)
                 return old
@@ -225,7 +252,7 @@ public final class KafkaProducer: Service, Sendable {
             // The opaque is the callbacks object, owned by the producer, which closes every
             // handle before it goes away.
             rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(callbacks).toOpaque())
-            rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
+            rd_kafka_conf_set_dr_msg_cb(conf) { rk, message, opaque in
                 guard let message, let opaque else { return }
                 let callbacks = Unmanaged<ProducerCallbacks>.fromOpaque(opaque).takeUnretainedValue()
                 let id = UInt(bitPattern: message.pointee._private)
@@ -236,6 +263,9 @@ public final class KafkaProducer: Service, Sendable {
                     Metrics.Counter(label: "dms_kafka_produced_total", dimensions: [("topic", topic)]).increment()
                     batch.complete(index, .success(DeliveryReport(topic: topic, partition: m.partition, offset: m.offset)))
                 } else {
+                    if ProducerCallbacks.rejectsProducerIdentity(m.err) {
+                        callbacks.requestReplacement(of: rk, "the broker rejects the producer's identity: \(String(cString: rd_kafka_err2str(m.err)))")
+                    }
                     batch.complete(index, .failure(KafkaError(.delivery, code: m.err)))
                 }
             }
@@ -247,7 +277,7 @@ public final class KafkaProducer: Service, Sendable {
                     var buffer = [CChar](repeating: 0, count: 512)
                     let cause = rd_kafka_fatal_error(rk, &buffer, buffer.count)
                     detail = "fatal \(String(cString: rd_kafka_err2str(cause))): \(cString(buffer))"
-                    callbacks.fatal.store(true, ordering: .releasing)
+                    callbacks.requestReplacement(of: rk, "fatal error: \(detail)")
                     callbacks.logger.error("kafka producer failed fatally; it will be replaced", metadata: ["reason": "\(detail)"])
                 } else {
                     callbacks.logger.warning("kafka producer error", metadata: ["code": "\(error)", "reason": "\(detail)"])
