@@ -187,6 +187,13 @@ let package = Package(
             path: "Benchmarks/ReportingBenchmark"
         ),
 
+        // `infra/run`, then `.build/release/idle-benchmark`: the idle suite's CPU, per process.
+        .executableTarget(
+            name: "idle-benchmark",
+            dependencies: ["BenchmarkSupport", "Contracts"],
+            path: "Benchmarks/IdleBenchmark"
+        ),
+
         // MARK: Tests
         // A small process the messaging fault tests start and kill (-9): a relay or an inbox consumer.
         .executableTarget(

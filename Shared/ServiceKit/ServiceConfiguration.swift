@@ -25,6 +25,10 @@ public struct ServiceConfiguration: Sendable {
     /// How long published outbox rows are kept, so that what a broker loses can be sent again:
     /// `DMS_OUTBOX_RETENTION_HOURS`, default 168 (a week).
     public var outboxRetention: Duration
+    /// When an idle consumer rests (see `IdleFetching`): `DMS_CONSUMER_IDLE_AFTER_MS` (default
+    /// 1000; 0 fetches continuously) and `DMS_CONSUMER_IDLE_PEEK_MS` (default 250: the most an
+    /// event waits before a resting consumer looks).
+    public var consumerIdle: IdleFetching.Settings
     /// Every variable, for service-specific settings (connector secrets and the like).
     public var environment: [String: String]
 
@@ -45,7 +49,7 @@ public struct ServiceConfiguration: Sendable {
         service: ServiceName, host: String = "127.0.0.1", port: Int? = nil, databaseURL: String,
         kafka: KafkaConfiguration, topicPartitions: Int = 6, serviceToken: String,
         logLevel: Logger.Level = .info, outboxRetention: Duration = .seconds(7 * 24 * 3600),
-        environment: [String: String] = [:]
+        consumerIdle: IdleFetching.Settings = .init(), environment: [String: String] = [:]
     ) {
         self.service = service
         self.host = host
@@ -56,6 +60,7 @@ public struct ServiceConfiguration: Sendable {
         self.serviceToken = serviceToken
         self.logLevel = logLevel
         self.outboxRetention = outboxRetention
+        self.consumerIdle = consumerIdle
         self.environment = environment
     }
 
@@ -95,7 +100,17 @@ public struct ServiceConfiguration: Sendable {
         if retentionHours == nil || !(1...87_600).contains(retentionHours!) {
             problems.append("DMS_OUTBOX_RETENTION_HOURS must be a number of hours from 1 to 87600")
         }
-        guard problems.isEmpty, let port, let databaseURL, let token, let partitions, let level, let retentionHours else {
+        let idleAfter = Int(value("DMS_CONSUMER_IDLE_AFTER_MS") ?? "1000")
+        if idleAfter == nil || !(0...3_600_000).contains(idleAfter!) {
+            problems.append("DMS_CONSUMER_IDLE_AFTER_MS must be a number of milliseconds from 0 (never idle) to 3600000")
+        }
+        let idlePeek = Int(value("DMS_CONSUMER_IDLE_PEEK_MS") ?? "250")
+        if idlePeek == nil || !(10...60_000).contains(idlePeek!) {
+            problems.append("DMS_CONSUMER_IDLE_PEEK_MS must be a number of milliseconds from 10 to 60000")
+        }
+        guard problems.isEmpty, let port, let databaseURL, let token, let partitions, let level, let retentionHours,
+            let idleAfter, let idlePeek
+        else {
             throw ConfigurationError(service: service, problems: problems)
         }
         let kafka = KafkaConfiguration(
@@ -104,7 +119,9 @@ public struct ServiceConfiguration: Sendable {
         return ServiceConfiguration(
             service: service, host: value(prefix + "HOST") ?? "127.0.0.1", port: port, databaseURL: databaseURL,
             kafka: kafka, topicPartitions: partitions, serviceToken: token, logLevel: level,
-            outboxRetention: .seconds(retentionHours * 3600), environment: environment)
+            outboxRetention: .seconds(retentionHours * 3600),
+            consumerIdle: IdleFetching.Settings(idleAfter: .milliseconds(idleAfter), peekInterval: .milliseconds(idlePeek)),
+            environment: environment)
     }
 }
 

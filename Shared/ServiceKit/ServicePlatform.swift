@@ -55,6 +55,8 @@ public struct ServicePlatform: Sendable {
     /// An idempotent consumer of the topics this service reads, applying events with `handler`.
     /// Pass it to `makeApplication(router:services:)`.
     public func inbox(registry: EventRegistry, handler: any InboxHandler, options: InboxConsumer.Options = .init()) -> InboxConsumer {
+        var options = options
+        options.consumer.idle = configuration.consumerIdle
         var kafka = configuration.kafka
         kafka.properties["client.id"] = kafka.properties["client.id"] ?? "dms-\(configuration.service.rawValue)"
         return InboxConsumer(

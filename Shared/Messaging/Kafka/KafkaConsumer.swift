@@ -21,6 +21,8 @@ public final class KafkaConsumer: Sendable {
         public var lowWatermark = 10_000
         /// How long a revocation waits for the batch in flight before letting go of its partitions.
         public var revocationGrace: Duration = .seconds(3)
+        /// When an idle consumer fetches (see `IdleFetching`); `.never` fetches continuously.
+        public var idle = IdleFetching.Settings()
         public init() {}
     }
 
@@ -126,6 +128,9 @@ public final class KafkaConsumer: Sendable {
     /// The partitions assigned to this member now.
     public var assignment: Set<TopicPartition> { core.assignment }
 
+    /// Whether the consumer is idle (resting or looking), as opposed to fetching continuously.
+    public var isIdle: Bool { core.isIdle }
+
     /// The group's committed offsets for the given partitions, as the broker has them.
     public func committedOffsets(_ partitions: [TopicPartition], timeout: Duration = .seconds(5)) async throws -> [TopicPartition: Int64] {
         let timeoutMS = milliseconds(timeout)
@@ -181,15 +186,20 @@ final class ConsumerCore: Sendable {
     private let state: Mutex<ConsumerState<Waiter>>
     private let nextWaiterID = Atomic<UInt64>(1)
     private let lagReportedAt = Mutex<ContinuousClock.Instant>(.now)
+    /// Used on the poll thread only (and in the rebalance callback, which runs on it).
+    private let idle: Mutex<IdleFetching>
 
     init(groupID: String, options: KafkaConsumer.Options, logger: Logger) {
         self.groupID = groupID
         self.options = options
         self.logger = logger
         self.state = Mutex(ConsumerState(highWatermark: options.highWatermark, lowWatermark: options.lowWatermark))
+        self.idle = Mutex(IdleFetching(settings: options.idle, now: .now))
     }
 
     var assignment: Set<TopicPartition> { state.withLock { $0.assigned } }
+
+    var isIdle: Bool { idle.withLock { $0.phase != .active } }
 
     // MARK: Reader side
 
@@ -237,15 +247,18 @@ final class ConsumerCore: Sendable {
 
     // MARK: Poll thread
 
-    /// One round on the poll thread: apply back-pressure, fetch what is ready, report lag.
+    /// One round on the poll thread: apply back-pressure, fetch what is ready, pause or resume
+    /// for idleness, report lag.
     func pollOnce(_ rk: OpaquePointer) {
-        switch state.withLock({ $0.fetchAction() }) {
+        let (action, backPressured) = state.withLock { ($0.fetchAction(), $0.paused) }
+        switch action {
         case .pause: setPaused(rk, true)
         case .resume: setPaused(rk, false)
         case .none: break
         }
         var fetched: [ConsumedMessage] = []
-        var wait: Int32 = 100
+        let due = idle.withLock { $0.nextDeadline(now: .now) }
+        var wait = due.map { Int32(clamping: max(1, min(100, milliseconds($0)))) } ?? 100
         while fetched.count < 1_000, let message = rd_kafka_consumer_poll(rk, wait) {
             wait = 0
             defer { rd_kafka_message_destroy(message) }
@@ -266,6 +279,16 @@ final class ConsumerCore: Sendable {
             let (waiter, rewind) = state.withLock { $0.append(fetched) }
             waiter?.resume()
             if !rewind.isEmpty { readFromBeginning(rk, rewind) }
+        }
+        // A full buffer is not idleness: back-pressure owns the pause then.
+        let (wasActive, idleAction) = idle.withLock { idle in
+            (idle.phase == .active, idle.step(now: .now, received: !fetched.isEmpty || backPressured))
+        }
+        if let idleAction, !backPressured {
+            setPaused(rk, idleAction == .pause, quietly: true)
+            if wasActive && idleAction == .pause {
+                logger.debug("nothing to read; fetching only every so often until messages come", metadata: ["group": "\(groupID)"])
+            }
         }
         reportLag(rk)
     }
@@ -308,12 +331,12 @@ final class ConsumerCore: Sendable {
             generation: generation)
     }
 
-    private func setPaused(_ rk: OpaquePointer, _ paused: Bool) {
+    private func setPaused(_ rk: OpaquePointer, _ paused: Bool, quietly: Bool = false) {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
         guard rd_kafka_assignment(rk, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return }
         defer { rd_kafka_topic_partition_list_destroy(list) }
         _ = paused ? rd_kafka_pause_partitions(rk, list) : rd_kafka_resume_partitions(rk, list)
-        logger.debug(paused ? "buffer full; fetching paused" : "buffer drained; fetching resumed")
+        if !quietly { logger.debug(paused ? "buffer full; fetching paused" : "buffer drained; fetching resumed") }
     }
 
     /// Called by librdkafka on the poll thread (or inside `rd_kafka_consumer_close`).
@@ -328,7 +351,9 @@ final class ConsumerCore: Sendable {
                 return state.paused
             }
             rd_kafka_assign(rk, partitions)
-            if paused, let partitions { rd_kafka_pause_partitions(rk, partitions) }
+            // New partitions are read at once (an idle pause of before does not carry over).
+            _ = idle.withLock { $0.step(now: .now, received: true) }
+            if let partitions { _ = paused ? rd_kafka_pause_partitions(rk, partitions) : rd_kafka_resume_partitions(rk, partitions) }
             logger.info("partitions assigned", metadata: ["group": "\(groupID)", "partitions": "\(assigned.map(\.description).sorted())"])
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             // Give the batch in flight a moment so that its offsets are committed by us rather
