@@ -11,6 +11,15 @@ public struct BenchmarkFailure: Error, CustomStringConvertible {
     public static func failed(_ message: String) -> BenchmarkFailure { BenchmarkFailure(status: 1, description: message) }
 }
 
+/// Whether this executable was compiled without optimisation (SwiftPM's debug configuration).
+public let isDebugBuild: Bool = {
+    #if DEBUG
+    true
+    #else
+    false
+    #endif
+}()
+
 /// Runs `work` as a benchmark's `main` does, and returns the status the process should exit with:
 /// 0 when it ends, a `BenchmarkFailure`'s own status, 130 when it ended in a `CancellationError`
 /// (Ctrl-C), 1 for any other error. Every failure goes to stderr, prefixed with `name`.
@@ -19,9 +28,15 @@ public struct BenchmarkFailure: Error, CustomStringConvertible {
 /// can still stop the services it started and drop its scratch databases; that clean-up belongs in
 /// `withoutCancellation`, since most awaits in a cancelled task throw at once. `cleanUp` says what
 /// the clean-up does, in the line printed on the signal.
+///
+/// A debug build refuses to run (status 1): its figures would say nothing about the product.
 public func runInterruptibly(
     name: String, cleanUp: String = "cleaning up", _ work: @escaping @Sendable () async throws -> Void
 ) async -> Int32 {
+    if isDebugBuild {
+        warn("\(name): this is a debug build; benchmarks measure release builds: swift build -c release, then .build/release/\(name)")
+        return 1
+    }
     let task = Task { try await work() }
     var sources: [any DispatchSourceSignal] = []
     for signalNumber in [SIGINT, SIGTERM] {

@@ -2,7 +2,9 @@
 // inbox consumer against the database and broker it is given, so that `kill -9` hits production
 // code mid-flight. Configured by environment:
 //   DRILL_MODE=consume|relay, DRILL_DATABASE_URL, DRILL_BROKERS
-//   consume: DRILL_TOPIC, DRILL_GROUP — applies every event as one row in drill_applied
+//   consume: DRILL_TOPIC, DRILL_GROUP — applies every event as one row in drill_applied;
+//            DRILL_CRASH_AFTER_APPLY=1 — SIGKILLs itself after the first batch's transaction
+//            committed and before its offsets are committed
 //   relay:   DRILL_CRASH_AFTER_ACK=1 — SIGKILLs itself after the broker acknowledged the first
 //            batch and before the rows are marked published
 import Contracts
@@ -49,9 +51,16 @@ let producer = try KafkaProducer(configuration: kafka, logger: logger)
 var worker: any Service
 switch require("DRILL_MODE") {
 case "consume":
+    var options = InboxConsumer.Options()
+    if environment["DRILL_CRASH_AFTER_APPLY"] == "1" {
+        options.afterApplied = { batch in
+            FileHandle.standardError.write(Data("messaging-drill: killing myself after applying \(batch.count) events\n".utf8))
+            kill(getpid(), SIGKILL)
+        }
+    }
     worker = InboxConsumer(
         groupID: require("DRILL_GROUP"), topics: [require("DRILL_TOPIC")], kafka: kafka, client: client,
-        producer: producer, registry: EventRegistry([DrillEvent.self]), handler: RecordApplied(), logger: logger)
+        producer: producer, registry: EventRegistry([DrillEvent.self]), handler: RecordApplied(), options: options, logger: logger)
 case "relay":
     var options = OutboxRelay.Options()
     if environment["DRILL_CRASH_AFTER_ACK"] == "1" {

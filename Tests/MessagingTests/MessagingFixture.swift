@@ -145,6 +145,32 @@ struct MessagingFixture: Sendable {
         return result
     }
 
+    /// Writes `count` events through the outbox and waits until they were applied: the relay and
+    /// the consumer are under way (the group joined).
+    func startFlowing(_ count: Int, keys: Int) async throws {
+        _ = try await writeThroughOutbox(count: count, keys: keys, perTransaction: 5)
+        try await eventually("the pipeline to be flowing", timeout: .seconds(60)) {
+            let counts = try await appliedCounts()
+            return counts.distinct == count ? nil : "\(counts)"
+        }
+    }
+
+    /// Waits until `count` distinct events were applied, then expects none applied twice.
+    func expectAppliedOnce(_ count: Int, timeout: Duration = .seconds(120), _ comment: Comment = "exactly once") async throws {
+        try await eventually("all \(count) events to be applied", timeout: timeout) {
+            let counts = try await appliedCounts()
+            return counts.distinct == count ? nil : "\(counts) of \(count)"
+        }
+        #expect(try await appliedCounts().rows == count, comment)
+    }
+
+    /// Expects events of `keys` keys (when given), each key's applied in rising sequence order.
+    func expectOrderPerKey(keys: Int? = nil) async throws {
+        let byKey = try await appliedSequencesByKey()
+        if let keys { #expect(byKey.count == keys) }
+        for (key, sequences) in byKey { #expect(sequences == sequences.sorted(), "order of \(key)") }
+    }
+
     func scalar(_ query: PostgresQuery) async throws -> Int {
         try await client.query(query, logger: logger).collect().first!.decode(Int.self)
     }
@@ -154,6 +180,21 @@ struct MessagingFixture: Sendable {
         ["DRILL_MODE": mode, "DRILL_DATABASE_URL": databaseURL, "DRILL_BROKERS": brokers, "DRILL_TOPIC": topic, "DRILL_GROUP": group]
             .merging(extra) { $1 }
     }
+}
+
+/// Runs `body` with a broker of its own (started, and stopped after; never left frozen).
+func withScratchBroker(_ body: (ScratchBroker) async throws -> Void) async throws {
+    let broker = try ScratchBroker()
+    try await broker.start()
+    do {
+        try await body(broker)
+    } catch {
+        broker.resume()
+        try? await broker.stop()
+        throw error
+    }
+    broker.resume()
+    try await broker.stop()
 }
 
 /// Runs services (as a `ServiceGroup`) while `body` runs, then shuts them down gracefully.

@@ -29,6 +29,10 @@ public final class InboxConsumer: Service, Sendable {
         /// Inbox rows are kept this long (longer than any redelivery could take).
         public var retention: Duration = .seconds(14 * 24 * 3600)
         public var consumer = KafkaConsumer.Options()
+        /// Fault injection for tests and drills: runs after a batch's transaction committed (and
+        /// its poison, if any, was dead-lettered) and before its offsets are committed — a drill
+        /// kills the process here, so the batch is delivered again and the inbox must absorb it.
+        public var afterApplied: (@Sendable ([ConsumedMessage]) async throws -> Void)?
 
         public init() {}
     }
@@ -45,6 +49,7 @@ public final class InboxConsumer: Service, Sendable {
     private let stopping = Atomic<Bool>(false)
     private let current = Mutex<KafkaConsumer?>(nil)
     private let retryCount = Atomic<Int>(0)
+    private let duplicateCount = Atomic<Int>(0)
 
     public init(
         groupID: String, topics: [String], kafka: KafkaConfiguration, client: PostgresClient, producer: KafkaProducer,
@@ -68,6 +73,9 @@ public final class InboxConsumer: Service, Sendable {
 
     /// Failed attempts to apply a batch so far (each one was retried or dead-lettered).
     public var retries: Int { retryCount.load(ordering: .relaxed) }
+
+    /// Events delivered again that the inbox had already recorded, and skipped.
+    public var duplicates: Int { duplicateCount.load(ordering: .relaxed) }
 
     public func run() async throws {
         let consumer = try KafkaConsumer(
@@ -98,6 +106,7 @@ public final class InboxConsumer: Service, Sendable {
             }
             guard !batch.isEmpty else { return }  // stopped
             if await process(batch) {
+                if let hook = options.afterApplied { try? await hook(batch) }
                 consumer.commit(batch)
                 Counter(label: "dms_kafka_committed_messages_total", dimensions: [("group", groupID)]).increment(by: batch.count)
             } else {
@@ -137,9 +146,59 @@ public final class InboxConsumer: Service, Sendable {
             }
         }
         for (message, reason) in poison {
+            // Bytes that are no event have no event id: the inbox records them under one derived
+            // from where they were read, so a redelivery is not dead-lettered twice.
+            let id = Self.undecodableID(message)
+            guard await alreadyRecorded(id) == false else {
+                duplicateCount.add(1, ordering: .relaxed)
+                continue
+            }
             guard await deadLetter(message, reason: reason, eventID: nil) else { return false }
+            guard await recordDeadLettered(id: id, type: "undecodable", message) else { return false }
         }
         return true
+    }
+
+    /// The inbox id of an undecodable message: its topic, partition, offset and bytes, hashed
+    /// (FNV-1a, 128 bits) into a name-based UUID (version 8). A broker that lost its log can give
+    /// other bytes the same offset; their hash differs.
+    static func undecodableID(_ message: ConsumedMessage) -> UUID {
+        var hash: (UInt64, UInt64) = (0x6c62_272e_07bb_0142, 0x62b8_2175_6295_c58d)  // FNV-1a 128 offset basis
+        func mix(_ bytes: some Sequence<UInt8>) {
+            for byte in bytes {
+                hash.1 ^= UInt64(byte)
+                // Multiply by the 128-bit FNV prime 2^88 + 0x13b, modulo 2^128.
+                let product = hash.1.multipliedFullWidth(by: 0x13b)
+                hash = (hash.0 &* 0x13b &+ product.high &+ (hash.1 << 24), product.low)
+            }
+        }
+        mix(Array("\(message.topic)|\(message.partition)|\(message.offset)|".utf8))
+        mix(message.value)
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for index in 0..<8 {
+            bytes[index] = UInt8(truncatingIfNeeded: hash.0 >> (56 - 8 * UInt64(index)))
+            bytes[8 + index] = UInt8(truncatingIfNeeded: hash.1 >> (56 - 8 * UInt64(index)))
+        }
+        bytes[6] = (bytes[6] & 0x0f) | 0x80  // version 8
+        bytes[8] = (bytes[8] & 0x3f) | 0x80  // RFC 9562 variant
+        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+    }
+
+    /// Whether the inbox already holds `id` for this group; nil when stopping.
+    private func alreadyRecorded(_ id: UUID) async -> Bool? {
+        var failures = 0
+        while true {
+            do {
+                return try await client.query(
+                    "SELECT 1 FROM inbox WHERE consumer_group = \(groupID) AND event_id = \(id)", logger: logger
+                ).collect().isEmpty == false
+            } catch {
+                failures += 1
+                if isStopping { return nil }
+                try? await Task.sleep(for: backoff(failures))
+            }
+        }
     }
 
     private enum Attempt {
@@ -194,7 +253,7 @@ public final class InboxConsumer: Service, Sendable {
             case .stopped: return false
             case .poisoned(let reason):
                 guard await deadLetter(event.message, reason: reason, eventID: event.envelope.id) else { return false }
-                guard await recordDeadLettered(event) else { return false }
+                guard await recordDeadLettered(id: event.envelope.id, type: event.envelope.type, event.message) else { return false }
             }
         }
         return true
@@ -244,6 +303,7 @@ public final class InboxConsumer: Service, Sendable {
             for try await id in rows.decode(UUID.self) { claimed.insert(id) }
             let duplicates = events.count - claimed.count
             if duplicates > 0 {
+                duplicateCount.add(duplicates, ordering: .relaxed)
                 Counter(label: "dms_inbox_duplicates_total", dimensions: [("group", groupID)]).increment(by: duplicates)
             }
             var toApply: [InboxEvent] = []
@@ -263,15 +323,15 @@ public final class InboxConsumer: Service, Sendable {
         }
     }
 
-    private func recordDeadLettered(_ event: Decoded) async -> Bool {
+    private func recordDeadLettered(id: UUID, type: String, _ message: ConsumedMessage) async -> Bool {
         var failures = 0
         while true {
             do {
                 try await client.query(
                     """
                     INSERT INTO inbox (consumer_group, event_id, event_type, topic, partition, "offset", outcome)
-                    VALUES (\(groupID), \(event.envelope.id), \(event.envelope.type), \(event.message.topic),
-                            \(event.message.partition), \(event.message.offset), 'dead_lettered')
+                    VALUES (\(groupID), \(id), \(type), \(message.topic),
+                            \(message.partition), \(message.offset), 'dead_lettered')
                     ON CONFLICT (consumer_group, event_id) DO NOTHING
                     """, logger: logger)
                 return true

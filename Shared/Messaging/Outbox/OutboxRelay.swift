@@ -30,6 +30,9 @@ public final class OutboxRelay: Service, Sendable {
         /// Fault injection for tests and drills: runs after the broker acknowledged a batch and
         /// before its rows are marked (a drill kills the process here).
         public var afterAcknowledged: (@Sendable ([Int64]) async throws -> Void)?
+        /// Fault injection for tests: runs after the broker checks and before a batch is sent (a
+        /// test freezes the broker here, so that the send itself meets the frozen broker).
+        public var beforeSend: (@Sendable ([Int64]) async throws -> Void)?
 
         public init() {}
     }
@@ -44,6 +47,10 @@ public final class OutboxRelay: Service, Sendable {
     private let doorbell = Doorbell()
     private let stopping = Atomic<Bool>(false)
     private let lastAudit = Mutex<ContinuousClock.Instant>(.now - .seconds(3600))
+    private let unacknowledgedCount = Atomic<Int>(0)
+
+    /// Rows the broker did not acknowledge so far (each stayed pending and was sent again).
+    public var unacknowledged: Int { unacknowledgedCount.load(ordering: .relaxed) }
 
     public init(client: PostgresClient, producer: KafkaProducer, options: Options = Options(), logger: Logger) {
         self.client = client
@@ -152,6 +159,7 @@ public final class OutboxRelay: Service, Sendable {
             }
             // The producer is idempotent: within a partition (hence a key) records are written in
             // the order given, without gaps or duplicates from its own retries.
+            if let hook = options.beforeSend { try await hook(pending.map(\.position)) }
             let results = await producer.send(records)
             var acked: [(position: Int64, report: DeliveryReport)] = []
             var firstError: KafkaError?
@@ -162,6 +170,7 @@ public final class OutboxRelay: Service, Sendable {
                 }
             }
             if let firstError {
+                unacknowledgedCount.add(records.count - acked.count, ordering: .relaxed)
                 logger.warning("broker did not acknowledge outbox rows; they stay pending",
                     metadata: ["failed": "\(records.count - acked.count)", "error": "\(firstError)"])
             }
