@@ -213,7 +213,7 @@ enum Benchmark {
                 let t = try await e2e.throughput()
                 say("   outbox writes done after \(format(t.writeElapsed)) (\(rate(t.writesPerSecond)) events/s)\(t.publishedAfter.map { ", all published after \(format($0))" } ?? ""), all applied after \(format(t.appliedAfter))")
                 say("   first write → last applied: \(fixed(t.latency.span, 2)) s = \(rate(t.perSecond)) events/s")
-                say("   latency occurredAt → applied: p50 \(milliseconds(t.latency.p50)), p99 \(milliseconds(t.latency.p99)), max \(milliseconds(t.latency.max))")
+                say("   latency written → visible (inbox commit): p50 \(milliseconds(t.latency.p50)), p99 \(milliseconds(t.latency.p99)), max \(milliseconds(t.latency.max))")
                 printStages(t.stages, events: t.events)
                 summary.add(
                     "3 e2e throughput", count: t.events, elapsed: .milliseconds(Int64(t.latency.span * 1000)),
@@ -224,7 +224,7 @@ enum Benchmark {
                 say("4. fixed rate: \(grouped(settings.rate)) events/s for \(settings.seconds) s")
                 let f = try await e2e.fixedRate()
                 say("   offered \(grouped(f.events)) events in \(grouped(f.transactions)) transactions over \(format(f.writeElapsed)) (\(rate(f.achievedRate)) events/s, \(f.lateTicks) ticks started late)")
-                say("   latency occurredAt → applied: p50 \(milliseconds(f.latency.p50)), p99 \(milliseconds(f.latency.p99)), max \(milliseconds(f.latency.max))")
+                say("   latency scheduled → visible (inbox commit): p50 \(milliseconds(f.latency.p50)), p99 \(milliseconds(f.latency.p99)), max \(milliseconds(f.latency.max))")
                 printStages(f.stages, events: f.events)
                 summary.add(
                     "4 e2e at \(grouped(settings.rate))/s", count: f.events, elapsed: f.writeElapsed,

@@ -47,12 +47,13 @@ struct EventFactory: Sendable {
 }
 
 extension Array where Element == OutboxEvent {
-    /// The same events with `occurredAt` = now (what the latency is measured from).
-    func stamped() -> [OutboxEvent] {
-        let now = Timestamp.normalized(Date())
+    /// The same events with `occurredAt` = `time` (what the latency is measured from: the time a
+    /// fixed-rate run scheduled them for, or now).
+    func stamped(at time: Date = Date()) -> [OutboxEvent] {
+        let stamp = Timestamp.normalized(time)
         return map { event in
             var event = event
-            event.envelope.occurredAt = now
+            event.envelope.occurredAt = stamp
             return event
         }
     }

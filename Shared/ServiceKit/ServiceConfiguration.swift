@@ -26,7 +26,7 @@ public struct ServiceConfiguration: Sendable {
     /// `DMS_OUTBOX_RETENTION_HOURS`, default 168 (a week).
     public var outboxRetention: Duration
     /// When an idle consumer rests (see `IdleFetching`): `DMS_CONSUMER_IDLE_AFTER_MS` (default
-    /// 1000; 0 fetches continuously) and `DMS_CONSUMER_IDLE_PEEK_MS` (default 250: the most an
+    /// 1000; 0 fetches continuously) and `DMS_CONSUMER_IDLE_PEEK_MS` (default 100: the most an
     /// event waits before a resting consumer looks).
     public var consumerIdle: IdleFetching.Settings
     /// Every variable, for service-specific settings (connector secrets and the like).
@@ -104,7 +104,7 @@ public struct ServiceConfiguration: Sendable {
         if idleAfter == nil || !(0...3_600_000).contains(idleAfter!) {
             problems.append("DMS_CONSUMER_IDLE_AFTER_MS must be a number of milliseconds from 0 (never idle) to 3600000")
         }
-        let idlePeek = Int(value("DMS_CONSUMER_IDLE_PEEK_MS") ?? "250")
+        let idlePeek = Int(value("DMS_CONSUMER_IDLE_PEEK_MS") ?? "100")
         if idlePeek == nil || !(10...60_000).contains(idlePeek!) {
             problems.append("DMS_CONSUMER_IDLE_PEEK_MS must be a number of milliseconds from 10 to 60000")
         }

@@ -147,7 +147,7 @@ ensure_postgres() {
   port_open "$DMS_PG_PORT" && die "port $DMS_PG_PORT is taken by a process that is not ours; free it or set DMS_PG_PORT"
   log "starting PostgreSQL on 127.0.0.1:$DMS_PG_PORT"
   pg_ctl_cmd -w -t 30 -l "$DMS_PG_DIR/postgres.log" \
-    -o "-p $DMS_PG_PORT -k $DMS_PG_DIR/socket -c listen_addresses=127.0.0.1 -c max_connections=300" \
+    -o "-p $DMS_PG_PORT -k $DMS_PG_DIR/socket -c listen_addresses=127.0.0.1 -c max_connections=300 -c track_commit_timestamp=on" \
     start >/dev/null || die "PostgreSQL did not start: see $DMS_PG_DIR/postgres.log"
 }
 

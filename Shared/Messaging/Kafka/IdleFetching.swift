@@ -18,7 +18,7 @@ public struct IdleFetching: Sendable {
         /// How long each look fetches (a few fetch round trips).
         public var peekWindow: Duration
 
-        public init(idleAfter: Duration = .seconds(1), peekInterval: Duration = .milliseconds(250),
+        public init(idleAfter: Duration = .seconds(1), peekInterval: Duration = .milliseconds(100),
                     peekWindow: Duration = .milliseconds(40)) {
             self.idleAfter = idleAfter
             self.peekInterval = peekInterval
