@@ -1,4 +1,6 @@
+import Logging
 import Testing
+import TestSupport
 
 @testable import Messaging
 
@@ -615,5 +617,41 @@ struct ConsumerStateTests {
         _ = state.append([Self.message(Self.p0, 40, generation: g, topicID: "old")])
         #expect(state.append([Self.message(Self.p0, 41, generation: g)]).rewind.isEmpty)
         #expect(state.buffered == 2)
+    }
+}
+
+/// The reader side of `ConsumerCore` around a revocation.
+@Suite("Consumer reader across a revocation", .timeLimit(.minutes(1)))
+struct ConsumerReaderTests {
+    static let tp = TopicPartition("dms.test.events.v1", 0)
+
+    static func message(_ offset: Int64, generation: Int) -> ConsumedMessage {
+        ConsumedMessage(topic: tp.topic, partition: tp.partition, offset: offset, key: nil, value: [1], generation: generation)
+    }
+
+    @Test("a reader woken by messages that a revocation takes away before it reads them waits again instead of returning an empty batch")
+    func emptiedByRevocation() async throws {
+        let core = ConsumerCore(groupID: "g", options: KafkaConsumer.Options(), logger: Logger(label: "test"))
+        _ = core.assigned([Self.tp])
+        let reader = Task { try await core.nextBatch(maxMessages: 10, maxWait: .zero, idleTimeout: nil) }
+        // Once the reader waits: messages wake it, a revocation takes them away (in one go on this
+        // thread, as librdkafka's poll thread does) before it runs, then new ones come.
+        try await eventually("the reader to wait", timeout: .seconds(10), every: .milliseconds(1)) {
+            core.hasWaitingReader ? nil : "not yet"
+        }
+        _ = core.buffer([Self.message(0, generation: core.generation)])
+        _ = core.revoked()
+        _ = core.assigned([Self.tp])
+        _ = core.buffer([Self.message(7, generation: core.generation)])
+        let batch = try await reader.value
+        #expect(batch.map(\.offset) == [7], "the reader got the messages of the new assignment, not an empty batch")
+    }
+
+    @Test("a stopped consumer's reader gets an empty batch")
+    func stopped() async throws {
+        let core = ConsumerCore(groupID: "g", options: KafkaConsumer.Options(), logger: Logger(label: "test"))
+        _ = core.assigned([Self.tp])
+        core.stop()
+        #expect(try await core.nextBatch(maxMessages: 10, maxWait: .zero, idleTimeout: nil).isEmpty)
     }
 }

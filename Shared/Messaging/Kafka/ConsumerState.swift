@@ -92,6 +92,9 @@ struct ConsumerState<Waiter> {
 
     var buffered: Int { buffer.count - head }
 
+    /// Whether a reader is registered and waiting.
+    var hasWaiter: Bool { waiting != nil }
+
     // MARK: Poll thread
 
     /// Adds fetched messages; drops those fetched under an older assignment (they were not

@@ -95,11 +95,7 @@ public final class KafkaConsumer: Sendable {
     /// `maxMessages`, and returns what is there (at most `maxMessages`). Returns an empty batch once
     /// the consumer is stopped or when nothing came within `idleTimeout`.
     public func nextBatch(maxMessages: Int, maxWait: Duration, idleTimeout: Duration? = nil) async throws -> [ConsumedMessage] {
-        try await core.waitUntil(buffered: 1, deadline: idleTimeout.map { .now + $0 })
-        if maxMessages > 1 && maxWait > .zero {
-            try await core.waitUntil(buffered: maxMessages, deadline: .now + maxWait)
-        }
-        return core.take(maxMessages)
+        try await core.nextBatch(maxMessages: maxMessages, maxWait: maxWait, idleTimeout: idleTimeout)
     }
 
     /// Marks the batch applied and commits its offsets (asynchronously; revocation and close
@@ -203,6 +199,52 @@ final class ConsumerCore: Sendable {
 
     // MARK: Reader side
 
+    /// See `KafkaConsumer.nextBatch`. An empty batch means stopped or idle, never "revoked": a
+    /// revocation can empty the buffer between the append that woke the reader and its take (seen
+    /// with two replicas under load: the inbox took the empty batch for a stop and its service
+    /// exited), and then the reader waits again.
+    func nextBatch(maxMessages: Int, maxWait: Duration, idleTimeout: Duration?) async throws -> [ConsumedMessage] {
+        let deadline = idleTimeout.map { ContinuousClock.now + $0 }
+        while true {
+            try await waitUntil(buffered: 1, deadline: deadline)
+            if maxMessages > 1 && maxWait > .zero {
+                try await waitUntil(buffered: maxMessages, deadline: .now + maxWait)
+            }
+            let batch = take(maxMessages)
+            if !batch.isEmpty || isStopped { return batch }
+            if let deadline, ContinuousClock.now >= deadline { return batch }
+        }
+    }
+
+    var isStopped: Bool { state.withLock { $0.stopped } }
+
+    /// The current assignment's generation (messages are stamped with it).
+    var generation: Int { state.withLock { $0.generation } }
+
+    /// Whether a reader waits for messages (tests wait for it before they drive the state).
+    var hasWaitingReader: Bool { state.withLock { $0.hasWaiter } }
+
+    /// Buffers what the poll thread fetched and wakes the reader; returns the partitions whose
+    /// topic was re-created (to read again from the start).
+    func buffer(_ fetched: [ConsumedMessage]) -> [TopicPartition] {
+        let (waiter, rewind) = state.withLock { $0.append(fetched) }
+        waiter?.resume()
+        return rewind
+    }
+
+    /// A new assignment (generation); returns whether fetching is paused for back-pressure.
+    func assigned(_ partitions: Set<TopicPartition>) -> Bool {
+        state.withLock { state in
+            state.assign(partitions)
+            return state.paused
+        }
+    }
+
+    /// Everything of the current assignment goes; returns the processed offsets to commit.
+    func revoked() -> [TopicPartition: Int64] {
+        state.withLock { $0.revokeAll() }
+    }
+
     func waitUntil(buffered minimum: Int, deadline: ContinuousClock.Instant?) async throws {
         let id = nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue
         let timer = deadline.map { deadline in
@@ -276,8 +318,7 @@ final class ConsumerCore: Sendable {
         }
         if !fetched.isEmpty {
             Metrics.Counter(label: "dms_kafka_consumed_total", dimensions: [("group", groupID)]).increment(by: fetched.count)
-            let (waiter, rewind) = state.withLock { $0.append(fetched) }
-            waiter?.resume()
+            let rewind = buffer(fetched)
             if !rewind.isEmpty { readFromBeginning(rk, rewind) }
         }
         // A full buffer is not idleness: back-pressure owns the pause then.
@@ -346,10 +387,7 @@ final class ConsumerCore: Sendable {
         switch error {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             let assigned = Set(partitions.map { offsets(in: $0).keys.map { $0 } } ?? [])
-            let paused = state.withLock { state in
-                state.assign(assigned)
-                return state.paused
-            }
+            let paused = self.assigned(assigned)
             rd_kafka_assign(rk, partitions)
             // New partitions are read at once (an idle pause of before does not carry over).
             _ = idle.withLock { $0.step(now: .now, received: true) }
@@ -367,14 +405,14 @@ final class ConsumerCore: Sendable {
             logger.info("partitions revoked", metadata: ["group": "\(groupID)"])
         default:
             logger.warning("rebalance error", metadata: ["error": "\(String(cString: rd_kafka_err2str(error)))"])
-            _ = state.withLock { $0.revokeAll() }
+            _ = revoked()
             rd_kafka_assign(rk, nil)
         }
     }
 
     /// Commits processed offsets synchronously (revocation, close).
     func commitProcessed(_ rk: OpaquePointer, revoking: Bool = false) {
-        let offsets = state.withLock { state in revoking ? state.revokeAll() : state.processed }
+        let offsets = revoking ? revoked() : state.withLock { $0.processed }
         guard !offsets.isEmpty else { return }
         let list = topicPartitionList(offsets)
         defer { rd_kafka_topic_partition_list_destroy(list) }
