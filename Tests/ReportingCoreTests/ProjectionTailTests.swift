@@ -46,3 +46,52 @@ struct ProjectionTailTests {
         }
     }
 }
+
+/// Rows that commit below the position the tail reached (a long inbox transaction, another replica).
+@Suite("Reporting: rows committed out of position order")
+struct OutOfOrderCommitTests {
+    static func leadCreatedRow(_ name: String) throws -> (id: UUID, json: String) {
+        let envelope = try EventEnvelope(
+            occurredAt: Date(), source: "test", key: UUID().uuidString.lowercased(), correlationId: UUID(),
+            payload: LeadCreated(leadId: UUID(), channel: .phone, name: name, email: nil, phone: nil, company: nil, source: "test",
+                                 createdAt: Date(), triageDueAt: nil))
+        return (envelope.id, String(decoding: try envelope.encoded(), as: UTF8.self))
+    }
+
+    @Test("an event whose transaction took its position first and committed after 200 later ones is applied by the next catch-up")
+    func lateCommit() async throws {
+        try await ServiceHarness.withLiveService(.reporting, migrationsDirectory: ReportingMigrations.directory, routes: addReportingRoutes) { _, url in
+            try await TemporaryDatabase.withClient(url: url) { client in
+                let projection = FunnelProjection()
+                let logger = Logger(label: "late-commit-test")
+                try await TemporaryDatabase.withClient(url: url) { slow in
+                    try await slow.withTransaction(logger: logger) { open in
+                        // The slow transaction takes the lowest position and stays open.
+                        let late = try Self.leadCreatedRow("Поздний")
+                        try await open.query(
+                            """
+                            INSERT INTO consumed_events (id, topic, partition, "offset", type, occurred_at, envelope)
+                            VALUES (\(late.id), \(Topic.leadsEvents), 0, 0, 'LeadCreated', now(), \(late.json)::jsonb)
+                            """, logger: logger)
+                        // 200 later events commit meanwhile, and the tail reads them.
+                        for index in 0..<200 {
+                            let row = try Self.leadCreatedRow("Ранний \(index)")
+                            try await client.query(
+                                """
+                                INSERT INTO consumed_events (id, topic, partition, "offset", type, occurred_at, envelope)
+                                VALUES (\(row.id), \(Topic.leadsEvents), 1, \(index), 'LeadCreated', now(), \(row.json)::jsonb)
+                                """, logger: logger)
+                        }
+                        try await projection.catchUp(client: client, logger: logger)
+                        #expect(await projection.report(FunnelQuery()).leads == 200, "the open transaction's row is not visible yet")
+                    }
+                }
+                // Committed now, at a position far below the one the tail reached.
+                try await projection.catchUp(client: client, logger: logger)
+                #expect(await projection.report(FunnelQuery()).leads == 201, "the late row was applied")
+                try await projection.catchUp(client: client, logger: logger)
+                #expect(await projection.report(FunnelQuery()).leads == 201, "and only once")
+            }
+        }
+    }
+}

@@ -9,9 +9,9 @@ import ServiceLifecycle
 /// The read models (the funnel, the marketing audience), kept in memory and fed from the
 /// consumed-event log (`consumed_events`, written by the inbox): every replica tails the same log,
 /// so each sees every event whatever partitions it consumes. The models' updates are
-/// order-independent and idempotent, which is what lets a tail re-read a few rows (`overlap`, for
-/// transactions that committed out of position order) and a rebuild replay the whole log to
-/// exactly the same result.
+/// order-independent and idempotent, which is what lets a tail apply rows that committed out of
+/// position order (read by the id of their transaction, open at the previous read) and a rebuild
+/// replay the whole log to exactly the same result.
 actor FunnelProjection {
     /// The payload types the read models use; other events in the log are not read.
     static let types: [any EventPayload.Type] = [
@@ -55,8 +55,11 @@ actor FunnelProjection {
     private var applied = 0
     private var lastEventAt: Date?
     private var lagSeconds: Double?
-    private let overlap: Int64 = 64
-    /// The positions applied lately, so the overlap re-read applies only rows it had not seen.
+    /// Transactions open at the last read: rows they commit may lie below `position`, so the next
+    /// read takes them by transaction id.
+    private var openTransactions: [String] = []
+    /// The positions applied lately: a row read twice (two catch-ups interleaving on the actor) is
+    /// applied once.
     private var recent = RecentPositions(capacity: 4096)
     private let clock: @Sendable () -> Date
 
@@ -101,16 +104,34 @@ actor FunnelProjection {
         var payload: String
     }
 
-    /// Up to `limit` events of the read models' types after `position`.
-    static func read(after position: Int64, limit: Int, client: PostgresClient, logger: Logger) async throws -> [Row] {
-        try await client.query(
-            """
-            SELECT position, type || '/' || (envelope->>'version'), occurred_at, (envelope->'payload')::text FROM consumed_events
-            WHERE position > \(position) AND type = ANY(\(typeNames)) ORDER BY position LIMIT \(limit)
-            """, logger: logger
-        ).collect().map { row in
-            let (position, key, occurredAt, payload) = try row.decode((Int64, String, Date, String).self)
-            return Row(position: position, key: key, occurredAt: occurredAt, payload: payload)
+    /// Up to `limit` events of the read models' types after `position`, and those (at any position)
+    /// stored by the transactions in `open` (open at the previous read); with the transactions open
+    /// now — one snapshot for both.
+    static func read(
+        after position: Int64, orStoredBy open: [String] = [], limit: Int, client: PostgresClient, logger: Logger
+    ) async throws -> (rows: [Row], open: [String]) {
+        try await client.withConnection { connection in
+            try await connection.query("START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            do {
+                let nowOpen = try await connection.query(
+                    "SELECT array(SELECT x::text FROM pg_snapshot_xip(pg_current_snapshot()) AS x)", logger: logger
+                ).collect().first?.decode([String].self) ?? []
+                let rows = try await connection.query(
+                    """
+                    SELECT position, type || '/' || (envelope->>'version'), occurred_at, (envelope->'payload')::text FROM consumed_events
+                    WHERE (position > \(position) OR xid = ANY(\(open)::text[]::xid8[])) AND type = ANY(\(typeNames))
+                    ORDER BY position LIMIT \(limit)
+                    """, logger: logger
+                ).collect().map { row in
+                    let (position, key, occurredAt, payload) = try row.decode((Int64, String, Date, String).self)
+                    return Row(position: position, key: key, occurredAt: occurredAt, payload: payload)
+                }
+                try await connection.query("COMMIT", logger: logger)
+                return (rows, nowOpen)
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
         }
     }
 
@@ -164,14 +185,16 @@ actor FunnelProjection {
         return out
     }
 
-    /// Applies what the log holds beyond the last position (re-reading `overlap` rows before it, for
-    /// rows that committed after later positions); returns how many events were applied.
+    /// Applies what the log holds beyond the last position, and what transactions open at the last
+    /// read stored below it; returns how many events were applied.
     @discardableResult
     func catchUp(client: PostgresClient, logger: Logger) async throws -> Int {
         var total = 0
         while true {
-            let from = max(0, position - (applied > 0 ? overlap : 0))
-            let rows = try await Self.read(after: from, limit: 5000, client: client, logger: logger)
+            let (rows, open) = try await Self.read(
+                after: position, orStoredBy: openTransactions, limit: 5000, client: client, logger: logger)
+            // A full page may have left rows of the earlier open transactions for the next one.
+            openTransactions = rows.count < 5000 ? open : Array(Set(openTransactions + open))
             let unseen = rows.filter { !recent.contains($0.position) }
             let decoded = await Self.decode(unseen, logger: logger)
             var fresh = 0
@@ -201,8 +224,10 @@ actor FunnelProjection {
         fresh.funnel.deferTally()
         var reached: Int64 = 0
         var read = 0
+        var openAtEnd: [String] = []
         while true {
-            let rows = try await Self.read(after: reached, limit: 20_000, client: client, logger: logger)
+            let (rows, open) = try await Self.read(after: reached, limit: 20_000, client: client, logger: logger)
+            openAtEnd = open
             for event in await Self.decode(rows, logger: logger) {
                 fresh.apply(event.payload, occurredAt: event.occurredAt)
             }
@@ -213,6 +238,7 @@ actor FunnelProjection {
         fresh.funnel.recount()
         models = fresh
         position = reached
+        openTransactions = openAtEnd
         applied = read
         recent = RecentPositions(capacity: 4096)
         announce()
