@@ -12,14 +12,19 @@ public enum ScratchSuite {
 
     public struct Running: Sendable {
         public let broker: ScratchBroker
+        /// The first replica of each service.
         public let processes: [ServiceName: ServiceProcess]
+        /// Every replica of each service (one unless more were asked for), in start order.
+        public let replicas: [ServiceName: [ServiceProcess]]
         public let databases: [ServiceName: String]
 
         public subscript(_ service: ServiceName) -> ServiceProcess { processes[service]! }
     }
 
+    /// - Parameter replicas: processes per service; the replicas of a service share its database
+    ///   and consumer group, as replicas in production do.
     public static func with(
-        _ services: [ServiceName], seed: [ServiceName: [String]] = [:], environment: [String: String] = [:],
+        _ services: [ServiceName], replicas: Int = 1, seed: [ServiceName: [String]] = [:], environment: [String: String] = [:],
         _ body: (Running) async throws -> Void
     ) async throws {
         let broker = try ScratchBroker()
@@ -27,8 +32,9 @@ public enum ScratchSuite {
         var names: [String] = []
         var urls: [ServiceName: String] = [:]
         var processes: [ServiceName: ServiceProcess] = [:]
+        var all: [ServiceName: [ServiceProcess]] = [:]
         func stop() async {
-            for process in processes.values { _ = try? await process.terminate() }
+            for process in all.values.joined() { _ = try? await process.terminate() }
             try? await broker.stop()
             for name in names {
                 _ = try? await TemporaryDatabase.admin { try await $0.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger) }
@@ -48,18 +54,26 @@ public enum ScratchSuite {
                 }
                 env["DMS_DATABASE_URL"] = components.string!
                 env["DMS_KAFKA_BROKERS"] = broker.address
-                processes[service] = try ServiceProcess(service, environment: env)
+                if replicas > 1 {
+                    env["DMS_CONSUMER_GROUP"] = env["DMS_CONSUMER_GROUP"] ?? "dms-\(service.rawValue)-e2e-\(UUID().uuidString.prefix(8).lowercased())"
+                }
+                for _ in 0..<max(1, replicas) { all[service, default: []].append(try ServiceProcess(service, environment: env)) }
+                processes[service] = all[service]![0]
             }
-            for (service, process) in processes {
-                try await eventually("\(service.rawValue) ready", timeout: .seconds(90)) {
-                    if let exit = process.exitStatus { return "exited \(exit): \(process.output.suffix(2000))" }
-                    return try await process.get("/health/ready").status == 200 ? nil : "not ready"
+            for (service, replicas) in all {
+                for process in replicas {
+                    try await eventually("\(service.rawValue) ready", timeout: .seconds(90)) {
+                        if let exit = process.exitStatus { return "exited \(exit): \(process.output.suffix(2000))" }
+                        return try await process.get("/health/ready").status == 200 ? nil : "not ready"
+                    }
                 }
                 for file in seed[service] ?? [] { try await ServiceHarness.applySQLFile(file, databaseURL: urls[service]!) }
             }
-            try await body(Running(broker: broker, processes: processes, databases: urls))
+            try await body(Running(broker: broker, processes: processes, replicas: all, databases: urls))
         } catch {
-            let logs = processes.map { "\($0.key.rawValue): \($0.value.output.suffix(3000))" }.joined(separator: "\n---\n")
+            let logs = all.flatMap { service, replicas in
+                replicas.enumerated().map { "\(service.rawValue)#\($0.offset + 1): \($0.element.output.suffix(3000))" }
+            }.joined(separator: "\n---\n")
             await stop()
             throw SuiteFailed(underlying: error, logs: logs)
         }

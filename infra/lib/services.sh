@@ -1,36 +1,54 @@
 # Starting, checking and stopping our service processes. Sourced after common.sh and setup.sh.
 
-service_pid_file() { echo "$DMS_STATE/run/$1.pid"; }
-service_log_file() { echo "$DMS_STATE/logs/$1.log"; }
-service_url() { echo "http://127.0.0.1:$(service_default_port "$1")"; }
+# Replica k of a service (k = 1, 2, …): replica 1 is the service itself (port 8081…8086, pid and
+# log files named after the service); replica k listens on the service's port + 10·(k−1) (ingest:
+# 8081, 8091, 8101) and has its own pid and log file (ingest.2.pid, ingest.2.log). All replicas of
+# a service share its database and consumer group.
+replica_suffix() { [ "${1:-1}" -le 1 ] && echo "" || echo ".$1"; }
+service_pid_file() { echo "$DMS_STATE/run/$1$(replica_suffix "${2:-1}").pid"; }
+service_log_file() { echo "$DMS_STATE/logs/$1$(replica_suffix "${2:-1}").log"; }
+service_port() { echo $(($(service_default_port "$1") + 10 * (${2:-1} - 1))); }
+service_url() { echo "http://127.0.0.1:$(service_port "$1" "${2:-1}")"; }
+
+# How many replicas of a service to run: DMS_REPLICAS_<SERVICE>, else DMS_REPLICAS, else 1.
+service_replicas() {
+  local var="DMS_REPLICAS_$(service_env_name "$1")" n
+  n="${!var:-${DMS_REPLICAS:-1}}"
+  [[ "$n" =~ ^[1-9]$ ]] || die "$var / DMS_REPLICAS must be a number of replicas from 1 to 9, not $n"
+  echo "$n"
+}
 
 http_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$1" 2>/dev/null || true; }
 
-# Starts each service whose process is not running; leaves running ones alone.
+# Starts each replica whose process is not running; leaves running ones alone.
 start_services() { # bin dir
-  local bin="$1" svc pidf
+  local bin="$1" svc pidf port k
   mkdir -p "$DMS_STATE/run" "$DMS_STATE/logs"
   for svc in "${DMS_SERVICES[@]}"; do
-    pidf=$(service_pid_file "$svc")
-    if pid_alive "$pidf"; then continue; fi
-    port_open "$(service_default_port "$svc")" &&
-      die "port $(service_default_port "$svc") ($svc) is taken by a process that is not ours"
-    log "starting $svc"
-    nohup "$bin/$svc" >>"$(service_log_file "$svc")" 2>&1 </dev/null &
-    echo $! >"$pidf"
+    for ((k = 1; k <= $(service_replicas "$svc"); k++)); do
+      pidf=$(service_pid_file "$svc" "$k")
+      if pid_alive "$pidf"; then continue; fi
+      port=$(service_port "$svc" "$k")
+      port_open "$port" && die "port $port ($svc, replica $k) is taken by a process that is not ours"
+      log "starting $svc$( [ "$k" -gt 1 ] && echo " (replica $k, port $port)")"
+      env "DMS_$(service_env_name "$svc")_PORT=$port" nohup "$bin/$svc" >>"$(service_log_file "$svc" "$k")" 2>&1 </dev/null &
+      echo $! >"$pidf"
+    done
   done
 }
 
 wait_services_ready() { # seconds
-  local deadline=$((SECONDS + $1)) svc pending
+  local deadline=$((SECONDS + $1)) svc pending k
   while :; do
     pending=()
     for svc in "${DMS_SERVICES[@]}"; do
-      pid_alive "$(service_pid_file "$svc")" || {
-        tail -n 20 "$(service_log_file "$svc")" >&2 || true
-        die "$svc exited during start-up; its log: $(service_log_file "$svc")"
-      }
-      [ "$(http_status "$(service_url "$svc")/health/ready")" = 200 ] || pending+=("$svc")
+      for ((k = 1; k <= $(service_replicas "$svc"); k++)); do
+        pid_alive "$(service_pid_file "$svc" "$k")" || {
+          tail -n 20 "$(service_log_file "$svc" "$k")" >&2 || true
+          die "$svc (replica $k) exited during start-up; its log: $(service_log_file "$svc" "$k")"
+        }
+        [ "$(http_status "$(service_url "$svc" "$k")/health/ready")" = 200 ] || pending+=("$svc#$k")
+      done
     done
     [ ${#pending[@]} -eq 0 ] && return 0
     [ $SECONDS -lt $deadline ] || die "not ready within $1 s: ${pending[*]} (see .dms/logs/)"
@@ -83,12 +101,16 @@ load_demo_inbound() {
 
 print_table() {
   local svc
-  printf '\n%-12s %-26s %s\n' SERVICE URL LOG
+  printf '\n%-14s %-26s %s\n' SERVICE URL LOG
+  local k
   for svc in "${DMS_SERVICES[@]}"; do
-    printf '%-12s %-26s %s\n' "$svc" "$(service_url "$svc")" "${DMS_STATE#"$DMS_ROOT"/}/logs/$svc.log"
+    for ((k = 1; k <= $(service_replicas "$svc"); k++)); do
+      printf '%-14s %-26s %s\n' "$svc$(replica_suffix "$k" | tr . '#')" "$(service_url "$svc" "$k")" \
+        "${DMS_STATE#"$DMS_ROOT"/}/logs/$svc$(replica_suffix "$k").log"
+    done
   done
-  printf '%-12s %-26s %s\n' postgres "127.0.0.1:$DMS_PG_PORT" "$DMS_PG_DIR/postgres.log"
-  printf '%-12s %-26s %s\n' broker "127.0.0.1:$DMS_BROKER_PORT" ".dms/logs/broker.log"
+  printf '%-14s %-26s %s\n' postgres "127.0.0.1:$DMS_PG_PORT" "$DMS_PG_DIR/postgres.log"
+  printf '%-14s %-26s %s\n' broker "127.0.0.1:$DMS_BROKER_PORT" ".dms/logs/broker.log"
   printf '\nConfiguration (tokens, secrets, database URLs): .dms/local.env — stop with infra/stop\n'
 }
 

@@ -189,6 +189,26 @@ actor FunnelProjection {
     /// read stored below it; returns how many events were applied.
     @discardableResult
     func catchUp(client: PostgresClient, logger: Logger) async throws -> Int {
+        try await oneAtATime { try await $0.catchUpNow(client: client, logger: logger) }
+    }
+
+    /// The last catch-up or rebuild started: the next one starts after it. Two interleaving on the
+    /// actor (the tail, and a report asking for fresh figures) would otherwise each set the
+    /// position and the open transactions from its own snapshot — the older snapshot's set can lack
+    /// a transaction whose rows lie below the newer position, and those rows would never be read.
+    private var lastRead: Task<Void, Never>?
+
+    private func oneAtATime<T: Sendable>(_ work: @escaping @Sendable (isolated FunnelProjection) async throws -> T) async throws -> T {
+        let previous = lastRead
+        let task = Task { () async throws -> T in
+            await previous?.value
+            return try await work(self)
+        }
+        lastRead = Task { _ = await task.result }
+        return try await task.value
+    }
+
+    private func catchUpNow(client: PostgresClient, logger: Logger) async throws -> Int {
         var total = 0
         while true {
             let (rows, open) = try await Self.read(
@@ -220,6 +240,10 @@ actor FunnelProjection {
     /// meanwhile is applied by the next catch-up. The answer is the funnel it gives and how many
     /// events it read.
     func rebuild(client: PostgresClient, logger: Logger) async throws -> (events: Int, report: FunnelReport) {
+        try await oneAtATime { try await $0.rebuildNow(client: client, logger: logger) }
+    }
+
+    private func rebuildNow(client: PostgresClient, logger: Logger) async throws -> (events: Int, report: FunnelReport) {
         var fresh = ReadModels()
         fresh.funnel.deferTally()
         var reached: Int64 = 0
