@@ -67,7 +67,7 @@ struct IdleConsumerTests {
             let consumer = try KafkaConsumer(
                 configuration: fixture.kafka, groupID: fixture.group, topics: [fixture.topic], options: options, logger: fixture.logger)
             defer { Task { await consumer.close() } }
-            try await eventually("the consumer to be assigned and then idle", timeout: .seconds(30), every: .milliseconds(20)) {
+            try await eventually("the consumer to be assigned and then idle", timeout: .seconds(60), every: .milliseconds(20)) {
                 !consumer.assignment.isEmpty && consumer.isIdle ? nil : "assigned \(consumer.assignment.count), idle \(consumer.isIdle)"
             }
             let envelope = try fixture.envelope(key: "k", sequence: 1)

@@ -184,6 +184,17 @@ final class ConsumerCore: Sendable {
     private let lagReportedAt = Mutex<ContinuousClock.Instant>(.now)
     /// Used on the poll thread only (and in the rebalance callback, which runs on it).
     private let idle: Mutex<IdleFetching>
+    /// Assigned partitions that have had a fetch answered (their high watermark is known). A
+    /// consumer rests only once all have: pausing a partition whose start offset is still being
+    /// looked up restarts the lookup at every resume, and a look too short for it under load
+    /// never got the partition going (seen in CI: an event published to a resting consumer never
+    /// arrived).
+    private let fetchedOnce = Mutex<Set<TopicPartition>>([])
+    /// When the current assignment came. A consumer does not rest for `settleTime` after it:
+    /// librdkafka looks up each partition's start offset again (the cached watermarks above may be
+    /// from the previous assignment), and a pause during the lookup restarts it.
+    private let assignedAt = Mutex<ContinuousClock.Instant>(.now)
+    static let settleTime: Duration = .seconds(5)
 
     init(groupID: String, options: KafkaConsumer.Options, logger: Logger) {
         self.groupID = groupID
@@ -321,9 +332,12 @@ final class ConsumerCore: Sendable {
             let rewind = buffer(fetched)
             if !rewind.isEmpty { readFromBeginning(rk, rewind) }
         }
-        // A full buffer is not idleness: back-pressure owns the pause then.
+        // A full buffer is not idleness: back-pressure owns the pause then; nor is a partition
+        // not yet fetched once.
+        let settled = backPressured || !fetched.isEmpty
+            || (ContinuousClock.now - assignedAt.withLock { $0 } >= Self.settleTime && allFetchedOnce(rk))
         let (wasActive, idleAction) = idle.withLock { idle in
-            (idle.phase == .active, idle.step(now: .now, received: !fetched.isEmpty || backPressured))
+            (idle.phase == .active, idle.step(now: .now, received: !fetched.isEmpty || backPressured || !settled))
         }
         if let idleAction, !backPressured {
             setPaused(rk, idleAction == .pause, quietly: true)
@@ -332,6 +346,22 @@ final class ConsumerCore: Sendable {
             }
         }
         reportLag(rk)
+    }
+
+    /// Whether every assigned partition has had a fetch answered (librdkafka's cached watermarks).
+    private func allFetchedOnce(_ rk: OpaquePointer) -> Bool {
+        let assigned = state.withLock { $0.assigned }
+        return fetchedOnce.withLock { known in
+            known.formIntersection(assigned)
+            for tp in assigned where !known.contains(tp) {
+                var low: Int64 = 0
+                var high: Int64 = -1
+                guard rd_kafka_get_watermark_offsets(rk, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0
+                else { return false }
+                known.insert(tp)
+            }
+            return true
+        }
     }
 
     /// Reads partitions whose topic was re-created again from their first offset. librdkafka drops
@@ -391,6 +421,7 @@ final class ConsumerCore: Sendable {
             rd_kafka_assign(rk, partitions)
             // New partitions are read at once (an idle pause of before does not carry over).
             _ = idle.withLock { $0.step(now: .now, received: true) }
+            assignedAt.withLock { $0 = .now }
             if let partitions { _ = paused ? rd_kafka_pause_partitions(rk, partitions) : rd_kafka_resume_partitions(rk, partitions) }
             logger.info("partitions assigned", metadata: ["group": "\(groupID)", "partitions": "\(assigned.map(\.description).sorted())"])
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
