@@ -205,7 +205,14 @@ actor FunnelProjection {
             return try await work(self)
         }
         lastRead = Task { _ = await task.result }
-        return try await task.value
+        // The work runs in a task of its own (so the next one can wait for it); a caller that is
+        // cancelled (shutdown) cancels it, or shutdown would wait for a read the database may
+        // never answer.
+        return try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
     }
 
     private func catchUpNow(client: PostgresClient, logger: Logger) async throws -> Int {
