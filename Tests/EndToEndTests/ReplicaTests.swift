@@ -23,25 +23,24 @@ struct ReplicaTests {
     static func postInquiry(_ index: Int, phone: String, to replicas: [ServiceProcess]) async throws {
         let form = Array(try JSONEncoder().encode(["name": "Клиент \(index)", "phone": phone, "message": "Нужен насос, заявка \(index)"]))
         let key = "replica-test-\(index)"
-        var lastError: (any Error)?
         // Spread the load: even inquiries start at the first replica, odd ones at the second.
         let order = index % 2 == 0 ? replicas : replicas.reversed()
-        for attempt in 0..<20 {
+        try await eventually("inquiry \(index) to be taken by a replica", timeout: .seconds(60), every: .milliseconds(100)) {
+            var last = "no replica running"
             for replica in order where replica.isRunning {
                 do {
                     let response = try await replica.send(
                         "POST", "/v1/forms/submissions", body: form,
                         headers: ["DMS-Signature": WebhookSignature.sign(form, secret: ServiceHarness.connectorSecrets["DMS_INGEST_SECRET_FORMS"]!, time: Date()),
                                   "Content-Type": "application/json", "Idempotency-Key": key])
-                    if response.status == 202 || response.status == 200 { return }
-                    lastError = UnexpectedResponse(description: "inquiry \(index): \(response.status) \(response.body)")
+                    if response.status == 202 || response.status == 200 { return nil }
+                    last = "\(response.status) \(response.body)"
                 } catch {
-                    lastError = error  // the replica went away under the request: try the other one
+                    last = "\(error)"  // the replica went away under the request: try the other one
                 }
             }
-            try await Task.sleep(for: .milliseconds(50 * (attempt + 1)))
+            return last
         }
-        throw lastError ?? UnexpectedResponse(description: "inquiry \(index): no replica answered")
     }
 
     /// Inquiries handed out to posters and posted so far.
