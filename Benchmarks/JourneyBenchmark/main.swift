@@ -23,14 +23,20 @@ struct Options {
     var journeys = 300
     var concurrency = 8
     var warmUp = 8
+    /// Whether the services use the suite's topics (so that a suite running beside them, such as
+    /// the demo suite, also reads and applies every journey's events) or topics of their own.
+    var sharedTopics = false
     /// Extra environment for a service (`--env deals:DMS_KAFKA_PROP_FETCH_WAIT_MAX_MS=100`), for tuning runs.
     var extraEnvironment: [String: [String: String]] = [:]
 
     static let help = """
-        journey-benchmark [--journeys N] [--concurrency N] [--warm-up N] [--env service:NAME=value]
+        journey-benchmark [--journeys N] [--concurrency N] [--warm-up N] [--shared-topics] [--env service:NAME=value]
           --journeys N      journeys measured (BENCH_JOURNEYS, default 300)
           --concurrency N   journeys in flight at once (BENCH_CONCURRENCY, default 8)
           --warm-up N       journeys run first and not counted, once the consumer groups have joined (BENCH_WARM_UP, default 8)
+          --shared-topics   publish to the suite's own topics (BENCH_SHARED_TOPICS=1): a suite running beside
+                            the benchmark then applies every journey too; by default the services get topics
+                            of their own (DMS_TOPIC_PREFIX=bench.<tag>.)
           --env s:NAME=v    extra environment for service s (ingest, leads, deals, inventory), for tuning runs
         BENCH_LOG_LEVEL sets the services' log level (default warning; logs in $TMPDIR/journey-benchmark-<service>.log).
         Needs the local PostgreSQL and broker (infra/run), the release build of the four services next to it,
@@ -41,8 +47,13 @@ struct Options {
         journeys = try positiveNumber("BENCH_JOURNEYS", in: environment, default: journeys)
         concurrency = try positiveNumber("BENCH_CONCURRENCY", in: environment, default: concurrency)
         warmUp = try positiveNumber("BENCH_WARM_UP", in: environment, default: warmUp)
+        sharedTopics = environment["BENCH_SHARED_TOPICS"] == "1"
         var flags = Flags(arguments, help: Self.help)
         while let flag = flags.next() {
+            if flag == "--shared-topics" {
+                sharedTopics = true
+                continue
+            }
             let text = try flags.value(of: flag)
             if flag == "--env" {
                 guard let setting = serviceSetting(text) else { throw BenchmarkFailure.failed("--env takes service:NAME=value\n\(Self.help)") }
@@ -97,6 +108,7 @@ func run(_ options: Options) async throws {
             // the clock runs. The warm-up waits until every group has its partitions.
             "DMS_KAFKA_PROP_AUTO_OFFSET_RESET": "latest",
         ]
+        .merging(options.sharedTopics ? [:] : ["DMS_TOPIC_PREFIX": "bench.\(tag)."]) { $1 }
         var services: [String: ServiceRun] = [:]
         for service in serviceNames {
             let port = freePort()
@@ -206,6 +218,9 @@ func measure(
 
     say("journey-benchmark — \(Machine.description)")
     say("broker \(environment.brokers); databases \(databases.joined(separator: ", "))")
+    say(options.sharedTopics
+        ? "topics: the suite's own (a suite running beside the benchmark applies every journey too)"
+        : "topics: the benchmark's own (bench.<tag>.dms.*; --shared-topics publishes to the suite's)")
 
     // Warm-up: each consumer group starts at the end of its topics once its partitions are
     // assigned, so an event sent before that is never read. One journey at a time (5 s per

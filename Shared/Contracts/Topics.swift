@@ -1,11 +1,19 @@
+import Foundation
+
 /// The suite's Kafka topics. Each carries the events of one owning service.
+///
+/// `DMS_TOPIC_PREFIX` (read once, at first use) is put in front of every name, so that several
+/// suites can share one cluster without reading each other's events: a staging and a test suite,
+/// or a benchmark's services beside the demo suite (`bench.<tag>.dms.leads.events.v1`). Every
+/// service of one suite must have the same prefix; by default there is none.
 public enum Topic {
-    public static let ingestCalls = "dms.ingest.calls.v1"
-    public static let ingestInquiries = "dms.ingest.inquiries.v1"
-    public static let leadsEvents = "dms.leads.events.v1"
-    public static let dealsEvents = "dms.deals.events.v1"
-    public static let inventoryEvents = "dms.inventory.events.v1"
-    public static let dealerInfoEvents = "dms.dealerinfo.events.v1"
+    public static let prefix = ProcessInfo.processInfo.environment["DMS_TOPIC_PREFIX"] ?? ""
+    public static let ingestCalls = prefix + "dms.ingest.calls.v1"
+    public static let ingestInquiries = prefix + "dms.ingest.inquiries.v1"
+    public static let leadsEvents = prefix + "dms.leads.events.v1"
+    public static let dealsEvents = prefix + "dms.deals.events.v1"
+    public static let inventoryEvents = prefix + "dms.inventory.events.v1"
+    public static let dealerInfoEvents = prefix + "dms.dealerinfo.events.v1"
 
     /// Every topic of the suite.
     public static let all = [ingestCalls, ingestInquiries, leadsEvents, dealsEvents, inventoryEvents, dealerInfoEvents]

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Messaging
+import NIOPosix
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
@@ -175,6 +176,13 @@ public func runServiceMain(
     _ service: ServiceName,
     build: @Sendable (ServiceConfiguration, PrometheusCollectorRegistry) async throws -> any ApplicationProtocol
 ) async {
+    // Swift concurrency's tasks run on NIO's event loops rather than a pool of their own: a request,
+    // a query's answer and the handler awaiting it no longer hop between two sets of threads (the
+    // journey profile: a quarter of the services' CPU was the kernel switching threads). This runs
+    // before the service starts any task; `DMS_NIO_EXECUTOR=0` keeps Swift's own pool.
+    if ProcessInfo.processInfo.environment["DMS_NIO_EXECUTOR"] != "0" {
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
     do {
         let configuration = try ServiceConfiguration.fromEnvironment(service)
         let registry = bootstrapObservability(configuration)

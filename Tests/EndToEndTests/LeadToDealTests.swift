@@ -19,7 +19,9 @@ struct LeadToDealTests {
         }
     }
 
-    func exercise(leads: ServiceProcess, deals: ServiceProcess, broker: ScratchBroker, databases: [ServiceName: String]) async throws {
+    /// A department, a manager and a lead of theirs, assigned, worked on and qualified (needs
+    /// "Два насоса для шахты", counterparty ПАО «Уралкалий»): ready to convert.
+    static func qualifiedLead(leads: ServiceProcess, databaseURL: String) async throws -> (lead: UUID, manager: UUID) {
         _ = try await leads.send("POST", "/v1/departments", json: #"{"code":"prom","name":"Prom"}"#)
         struct Created: Decodable { var id: UUID }
         let manager = try await leads.call(
@@ -30,13 +32,18 @@ struct LeadToDealTests {
             """
             INSERT INTO leads (id, state, channel, source, name, phone_e164, phone_raw, correlation_id)
             VALUES ('\(lead)', 'new', 'phone', 'call:e2e', 'Игорь Смирнов', '+79161234567', '8 916 123-45-67', gen_random_uuid())
-            """, databaseURL: databases[.leads]!)
+            """, databaseURL: databaseURL)
         #expect(try await leads.send("POST", "/v1/leads/\(lead)/assign", json: #"{"department":"prom","manager":"\#(manager.id)"}"#).status == 200)
         #expect(try await leads.send("POST", "/v1/leads/\(lead)/start").status == 200)
         let qualified = try await leads.send(
             "POST", "/v1/leads/\(lead)/qualify",
             json: #"{"needs":"Два насоса для шахты","counterparty":{"name":"ПАО «Уралкалий»","taxId":"5911029807","kind":"prospect"}}"#)
         #expect(qualified.status == 200, "\(qualified.body)")
+        return (lead, manager.id)
+    }
+
+    func exercise(leads: ServiceProcess, deals: ServiceProcess, broker: ScratchBroker, databases: [ServiceName: String]) async throws {
+        let (lead, manager) = try await Self.qualifiedLead(leads: leads, databaseURL: databases[.leads]!)
         #expect(try await leads.send("POST", "/v1/leads/\(lead)/convert").status == 200)
         #expect(try await leads.send("POST", "/v1/leads/\(lead)/convert").status == 200, "converting again answers the same")
 
@@ -49,7 +56,7 @@ struct LeadToDealTests {
         }
         var opened: Deal?
         try await eventually("the deal opened from the lead", timeout: .seconds(90)) {
-            let page = try await deals.call(Page.self, "GET", "/v1/deals?manager=\(manager.id)")
+            let page = try await deals.call(Page.self, "GET", "/v1/deals?manager=\(manager)")
             opened = page.items.first
             return page.items.count == 1 ? nil : "\(page.items.count) deals"
         }

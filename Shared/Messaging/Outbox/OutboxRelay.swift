@@ -25,8 +25,13 @@ public final class OutboxRelay: Service, Sendable {
         /// Backlog metrics are refreshed this often.
         public var backlogInterval: Duration = .seconds(5)
         /// How often the relay checks, even when idle, that the broker still holds what it
-        /// acknowledged (cluster id, topic ids, end offsets). Every batch checks its topics' ids.
+        /// acknowledged (cluster id, topic ids, end offsets).
         public var auditInterval: Duration = .seconds(5)
+        /// A batch checks its topics' ids against the broker when the ids it last saw are older
+        /// than this (one metadata round trip per topic set, not per batch: at a busy relay that
+        /// round trip was a third of the broker's requests). A topic re-created within it is still
+        /// found: by the offsets the broker hands out (they go back) and by the next audit.
+        public var topicIdentityTTL: Duration = .seconds(1)
         /// Fault injection for tests and drills: runs after the broker acknowledged a batch and
         /// before its rows are marked (a drill kills the process here).
         public var afterAcknowledged: (@Sendable ([Int64]) async throws -> Void)?
@@ -47,6 +52,8 @@ public final class OutboxRelay: Service, Sendable {
     private let doorbell = Doorbell()
     private let stopping = Atomic<Bool>(false)
     private let lastAudit = Mutex<ContinuousClock.Instant>(.now - .seconds(3600))
+    /// The topic ids last seen, and when.
+    private let knownIdentities = Mutex<[String: (identity: TopicIdentity?, seen: ContinuousClock.Instant)]>([:])
     private let unacknowledgedCount = Atomic<Int>(0)
 
     /// Rows the broker did not acknowledge so far (each stayed pending and was sent again).
@@ -136,12 +143,14 @@ public final class OutboxRelay: Service, Sendable {
             if auditDue {
                 (losses, identities) = try await audit(acknowledged: acknowledged, alsoDescribing: batchTopics, on: connection)
                 lastAudit.withLock { $0 = .now }
+                remember(identities)
             } else {
-                identities = batchTopics.isEmpty ? [:] : try await producer.describeTopics(batchTopics)
+                identities = try await topicIdentities(batchTopics)
                 losses = BrokerLossDetector.losses(
                     acknowledged: acknowledged, recordedCluster: nil, cluster: nil, topics: identities)
             }
             if !losses.isEmpty {
+                knownIdentities.withLock { $0 = [:] }  // the next batch asks the broker again
                 let replayed = try await Self.makePending(losses, on: connection, logger: logger)
                 return BatchOutcome(replayed: replayed)  // the next batch reads them in order
             }
@@ -178,12 +187,37 @@ public final class OutboxRelay: Service, Sendable {
             // A partition that hands out offsets it had already given lost what came before
             // (the broker restarted between the check above and the send).
             let regressions = BrokerLossDetector.regressions(acknowledged: acknowledged, reports: acked.map(\.report))
+            if !regressions.isEmpty { knownIdentities.withLock { $0 = [:] } }
             let replayed = regressions.isEmpty ? 0 : try await Self.makePending(regressions, on: connection, logger: logger)
             if !acked.isEmpty {
                 try await Self.markPublished(acked, identities: identities, on: connection, logger: logger)
             }
             Counter(label: "dms_outbox_published_total").increment(by: acked.count)
             return BatchOutcome(published: acked.count, failed: records.count - acked.count, replayed: replayed)
+        }
+    }
+
+    /// The ids of `topics`, from what was seen within `topicIdentityTTL` or else from the broker.
+    private func topicIdentities(_ topics: [String]) async throws -> [String: TopicIdentity?] {
+        let now = ContinuousClock.now
+        let recent = knownIdentities.withLock { known -> [String: TopicIdentity?]? in
+            var found: [String: TopicIdentity?] = [:]
+            for topic in topics {
+                guard let entry = known[topic], now - entry.seen < options.topicIdentityTTL else { return nil }
+                found[topic] = entry.identity
+            }
+            return found
+        }
+        if let recent { return recent }
+        let described = try await producer.describeTopics(topics)
+        remember(described)
+        return described
+    }
+
+    private func remember(_ identities: [String: TopicIdentity?]) {
+        let now = ContinuousClock.now
+        knownIdentities.withLock { known in
+            for (topic, identity) in identities { known[topic] = (identity, now) }
         }
     }
 

@@ -517,16 +517,24 @@ func addDealsRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: DealsCon
 func view(_ deal: Deal, request: Request, postgres: PostgresClient, ctx: BasicRequestContext, status: HTTPResponse.Status) async throws -> Response {
     let language = request.uri.queryParameters["lang"].map(String.init)
         ?? request.headers[.acceptLanguage].map { String($0.prefix(2)).lowercased() } ?? "en"
+    // The stage's guidance and the sales rules (for the next stages) in one round trip.
     let rows = try await postgres.query(
         """
-        SELECT language, checklist, next_steps FROM stage_guidance WHERE stage = \(deal.stage.rawValue)
-        ORDER BY (language = \(language)) DESC, (language = 'en') DESC LIMIT 1
+        SELECT g.language, g.checklist, g.next_steps, \(unescaped: DealStore.rulesColumns)
+        FROM (SELECT 1) AS one
+        LEFT JOIN LATERAL (
+            SELECT language, checklist, next_steps FROM stage_guidance WHERE stage = \(deal.stage.rawValue)
+            ORDER BY (language = \(language)) DESC, (language = 'en') DESC LIMIT 1
+        ) AS g ON true
         """, logger: ctx.logger)
     var guidance: DealView.Guidance?
-    for try await (lang, checklist, steps) in rows.decode((String, [String], [String]).self) {
-        guidance = DealView.Guidance(language: lang, checklist: checklist, nextSteps: steps)
+    var rules = SalesRules(certificationTypes: [], lossReasons: [:])
+    for try await (lang, checklist, steps, types, codes, quality) in rows.decode(
+        (String?, [String]?, [String]?, [String], [String], [Bool]).self)
+    {
+        if let lang { guidance = DealView.Guidance(language: lang, checklist: checklist ?? [], nextSteps: steps ?? []) }
+        rules = DealStore.rules(certificationTypes: types, lossCodes: codes, qualityTasks: quality)
     }
-    let rules = try await postgres.withConnection { try await DealStore.rules(on: $0, logger: ctx.logger) }
     let body = DealView(
         deal: deal, total: deal.total, paid: Money(deal.paid, deal.currency), probability: deal.stage.probability, nextStages: DealLifecycle.nextStages(of: deal, rules: rules),
         guidance: guidance)

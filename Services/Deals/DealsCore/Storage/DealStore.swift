@@ -355,14 +355,23 @@ struct DealStore: Sendable {
     // MARK: Reading and writing
 
     static func rules(on connection: PostgresConnection, logger: Logger) async throws -> SalesRules {
-        let types = try await connection.query("SELECT equipment_type FROM certification_required_types", logger: logger)
-            .collect().map { try $0.decode(String.self) }
-        var reasons: [String: Bool] = [:]
-        for row in try await connection.query("SELECT code, creates_quality_task FROM loss_reasons", logger: logger).collect() {
-            let (code, quality) = try row.decode((String, Bool).self)
-            reasons[code] = quality
-        }
-        return SalesRules(certificationTypes: Set(types), lossReasons: reasons)
+        // One round trip for both tables (every deal command reads them).
+        let rows = try await connection.query("SELECT \(unescaped: rulesColumns)", logger: logger).collect()
+        guard let row = rows.first else { return SalesRules(certificationTypes: [], lossReasons: [:]) }
+        let (types, codes, quality) = try row.decode(([String], [String], [Bool]).self)
+        return rules(certificationTypes: types, lossCodes: codes, qualityTasks: quality)
+    }
+
+    /// Three columns holding the sales rules (`text[]`, `text[]`, `bool[]`), for a `SELECT` that
+    /// reads them with something else; `rules(certificationTypes:lossCodes:qualityTasks:)` makes them rules.
+    static let rulesColumns = """
+        (SELECT coalesce(array_agg(equipment_type), '{}') FROM certification_required_types),
+        (SELECT coalesce(array_agg(code ORDER BY code), '{}') FROM loss_reasons),
+        (SELECT coalesce(array_agg(creates_quality_task ORDER BY code), '{}') FROM loss_reasons)
+        """
+
+    static func rules(certificationTypes: [String], lossCodes: [String], qualityTasks: [Bool]) -> SalesRules {
+        SalesRules(certificationTypes: Set(certificationTypes), lossReasons: Dictionary(zip(lossCodes, qualityTasks)) { first, _ in first })
     }
 
     private func lock(_ id: UUID, expectedVersion: Int?, on connection: PostgresConnection, logger: Logger) async throws -> Deal {
