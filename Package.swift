@@ -103,6 +103,7 @@ let package = Package(
             dependencies: [
                 "Contracts",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Benchmarks/BenchmarkSupport"

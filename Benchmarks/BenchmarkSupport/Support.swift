@@ -1,5 +1,7 @@
 import Contracts
 import Foundation
+import Logging
+import PostgresNIO
 
 /// A failure that ends the benchmark with a message and an exit status.
 public struct BenchmarkFailure: Error, CustomStringConvertible {
@@ -515,5 +517,15 @@ public final class ServiceRun: Sendable {
         let deadline = ContinuousClock.now + limit
         while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
         return !process.isRunning
+    }
+}
+
+/// Fails unless PostgreSQL records commit timestamps: benchmarks measure latency to the commit that
+/// makes a result visible (`pg_xact_commit_timestamp(xmin)`), which needs `track_commit_timestamp=on`.
+public func requireCommitTimestamps(_ client: PostgresClient, logger: Logger) async throws {
+    let tracked = try await client.query("SHOW track_commit_timestamp", logger: logger).collect().first?.decode(String.self)
+    guard tracked == "on" else {
+        throw BenchmarkFailure.failed(
+            "PostgreSQL runs with track_commit_timestamp=\(tracked ?? "?"): latency is measured to the commit that makes a result visible, which needs it on (infra/run starts PostgreSQL with it; restart it with infra/stop, infra/run)")
     }
 }

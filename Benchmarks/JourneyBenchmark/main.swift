@@ -10,12 +10,12 @@ import Storage
 //   inquiry posted to ingest (signed web form) → lead created in leads → lead assigned, started,
 //   qualified and converted (leads' HTTP API) → deal opened in deals from `LeadConverted` → the deal
 //   given 3 lines (stocked, manufactured, purchased) and a complete legal entity, moved to
-//   `contract`, buyer order placed → every line routed in inventory (`orders.routed_at`).
+//   `contract`, buyer order placed → every line routed in inventory (`orders.routed_at` committed).
 // Starts `ingest`, `leads`, `deals` and `inventory` (the executables next to this one), each on a
 // fresh database of the local PostgreSQL and with a consumer group of its own on the local broker
 // (starting at the end of its topics), seeds deals and inventory with the demo data, and runs N
 // journeys, C at a time (each of C workers starts its next journey when the last one's order is
-// routed). Reports journeys per second, end-to-end latency (inquiry POST → `orders.routed_at`)
+// routed). Reports journeys per second, end-to-end latency (inquiry POST → commit of the routing)
 // p50/p99/max, the latency of each hand-over between services, and the CPU used.
 // Every knob also reads a BENCH_* environment variable (a flag wins over the variable).
 
@@ -164,6 +164,7 @@ func measure(
     let inventoryDB = try client("inventory")
     let clientTasks = [leadsDB, dealsDB, inventoryDB].map { db in Task { await db.run() } }
     defer { clientTasks.forEach { $0.cancel() } }
+    try await requireCommitTimestamps(leadsDB, logger: logger)
 
     // The demo's sales configuration and catalog (migrations ran when the services started), PMP-100
     // stocked for every journey, and a department with a manager in leads (the deal takes both from
@@ -183,13 +184,15 @@ func measure(
             json: #"{"name":"Bench Manager","email":"manager@bench.test","role":"manager","departmentCode":"prom"}"#
         ).expect(201, "POST /v1/staff").body)
 
-    // What the journeys wait for, each looked up in its service's database every 20 ms.
+    // What the journeys wait for, each looked up in its service's database every 20 ms, with the
+    // commit time of the row's transaction (when the result became visible; the row is seen before
+    // the journey's next command changes it, so `xmin` is still the transaction that wrote it).
     let every = Duration.milliseconds(20)
     let leadsSeen = Watch<String, LeadSeen>(
         "the lead of the inquiry from", hint: "logs: \(serviceLog("ingest").path), \(serviceLog("leads").path)", every: every
     ) { phones in
         var found: [String: LeadSeen] = [:]
-        let rows = try await leadsDB.query("SELECT phone_e164, id, created_at FROM leads WHERE phone_e164 = ANY(\(phones))", logger: logger)
+        let rows = try await leadsDB.query("SELECT phone_e164, id, pg_xact_commit_timestamp(xmin) FROM leads WHERE phone_e164 = ANY(\(phones))", logger: logger)
         for try await (phone, id, created) in rows.decode((String, UUID, Date).self) { found[phone] = LeadSeen(id: id, createdAt: created) }
         return found
     }
@@ -197,7 +200,7 @@ func measure(
         "the deal opened from lead", hint: "logs: \(serviceLog("leads").path), \(serviceLog("deals").path)", every: every
     ) { leadIDs in
         var found: [UUID: DealSeen] = [:]
-        let rows = try await dealsDB.query("SELECT lead_id, id, version, created_at FROM deals WHERE lead_id = ANY(\(leadIDs))", logger: logger)
+        let rows = try await dealsDB.query("SELECT lead_id, id, version, pg_xact_commit_timestamp(xmin) FROM deals WHERE lead_id = ANY(\(leadIDs))", logger: logger)
         for try await (lead, id, version, created) in rows.decode((UUID, UUID, Int, Date).self) {
             found[lead] = DealSeen(id: id, version: version, createdAt: created)
         }
@@ -208,7 +211,7 @@ func measure(
     ) { dealIDs in
         var found: [UUID: Date] = [:]
         let rows = try await inventoryDB.query(
-            "SELECT deal_id, routed_at FROM orders WHERE deal_id = ANY(\(dealIDs)) AND routed_at IS NOT NULL", logger: logger)
+            "SELECT deal_id, pg_xact_commit_timestamp(xmin) FROM orders WHERE deal_id = ANY(\(dealIDs)) AND routed_at IS NOT NULL", logger: logger)
         for try await (deal, routed) in rows.decode((UUID, Date).self) { found[deal] = routed }
         return found
     }
@@ -255,10 +258,10 @@ func measure(
     let elapsed = max(0.001, last.timeIntervalSince(first))
     say("\(grouped(times.count)) journeys, \(options.concurrency) in flight: \(rate(Double(times.count) / elapsed)) journeys/s "
         + "(first inquiry posted → last order routed: \(fixed(elapsed, 1)) s)")
-    say("   end to end, inquiry POST → orders.routed_at: \(summary(times.map(\.endToEnd)))")
-    say("   inquiry POST → lead created (leads.created_at): \(summary(times.map(\.inquiryToLead)))")
-    say("   convert call → deal opened (deals.created_at): \(summary(times.map(\.convertToDeal)))")
-    say("   order call → order routed (orders.routed_at): \(summary(times.map(\.orderToRouted)))")
+    say("   end to end, inquiry POST → routing committed: \(summary(times.map(\.endToEnd)))")
+    say("   inquiry POST → lead committed: \(summary(times.map(\.inquiryToLead)))")
+    say("   convert call → deal committed: \(summary(times.map(\.convertToDeal)))")
+    say("   order call → routing committed: \(summary(times.map(\.orderToRouted)))")
     say("   the manager's calls: leads (assign, start, qualify, convert) \(summary(times.map(\.leadCommands)))")
     say("                        deals (PATCH, stage, order) \(summary(times.map(\.dealCommands)))")
     say("   cpu: \(usage)")

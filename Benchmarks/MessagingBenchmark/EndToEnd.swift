@@ -88,11 +88,7 @@ struct EndToEnd {
 
     /// Outbox and inbox tables, and the handler's table.
     static func prepare(_ client: PostgresClient, logger: Logger) async throws {
-        let tracked = try await client.query("SHOW track_commit_timestamp", logger: logger).collect().first?.decode(String.self)
-        guard tracked == "on" else {
-            throw BenchmarkFailure.failed(
-                "PostgreSQL runs with track_commit_timestamp=\(tracked ?? "?"): latency is measured to the commit that makes an event visible, which needs it on (infra/run starts PostgreSQL with it; restart it with infra/stop, infra/run)")
-        }
+        try await requireCommitTimestamps(client, logger: logger)
         try await MessagingMigrations.runner().apply(on: client, logger: logger)
         try await client.query(
             """

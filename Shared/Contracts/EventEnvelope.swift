@@ -83,22 +83,26 @@ public enum JSONPayload: Sendable, Equatable, Codable {
     case object([String: JSONPayload])
 
     public init(from decoder: any Decoder) throws {
+        // Tried in the order values occur in events (each failed attempt throws, which costs):
+        // strings first (ids, names, money, times), then objects and arrays, then the rest. Only a
+        // JSON string decodes as String, only an object as a dictionary, only an array as an array,
+        // so the order changes nothing but the cost.
         let c = try decoder.singleValueContainer()
         if c.decodeNil() {
             self = .null
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let o = try? c.decode([String: JSONPayload].self) {
+            self = .object(o)
+        } else if let a = try? c.decode([JSONPayload].self) {
+            self = .array(a)
         } else if let b = try? c.decode(Bool.self) {
             self = .bool(b)
         } else if let d = try? c.decode(Decimal.self) {
             self = .number("\(d)")
-        } else if let d = try? c.decode(Double.self) {
-            // Beyond Decimal's range (1e200, 5e-324): kept as a binary floating-point number.
-            self = .number("\(d)")
-        } else if let s = try? c.decode(String.self) {
-            self = .string(s)
-        } else if let a = try? c.decode([JSONPayload].self) {
-            self = .array(a)
         } else {
-            self = .object(try c.decode([String: JSONPayload].self))
+            // Beyond Decimal's range (1e200, 5e-324): kept as a binary floating-point number.
+            self = .number("\(try c.decode(Double.self))")
         }
     }
 
