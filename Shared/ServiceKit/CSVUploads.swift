@@ -7,11 +7,18 @@ public struct ImportRejected: Error, ProblemConvertible {
 
     public init(problems: [ImportProblem]) { self.problems = problems }
 
+    /// At most this many problems are listed (the count says how many there are in all).
+    public static let listed = 200
+
+    /// The problems, each column name and message at most 200 characters: what the file holds is
+    /// never echoed back at its own size (a 5 MB header cell is not a 5 MB answer).
     public var problem: ProblemDetails {
-        ProblemDetails(
+        func short(_ text: String) -> String { text.count > 200 ? String(text.prefix(200)) + "…" : text }
+        let more = problems.count > Self.listed ? " (the first \(Self.listed) are listed)" : ""
+        return ProblemDetails(
             title: "The file was not imported", status: 422,
-            detail: "\(problems.count) problem(s); nothing was imported: fix them and send the whole file again",
-            lines: problems.map { LineProblem(line: $0.line, column: $0.column, message: $0.message) })
+            detail: "\(problems.count) problem(s)\(more); nothing was imported: fix them and send the whole file again",
+            lines: problems.prefix(Self.listed).map { LineProblem(line: $0.line, column: $0.column.map(short), message: short($0.message)) })
     }
 }
 

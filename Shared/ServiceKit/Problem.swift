@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import PostgresNIO
 
 /// RFC 9457 problem details, the body of every error response.
@@ -85,6 +86,12 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 title: http.status.reasonPhrase, status: http.status.code,
                 detail: http.body ?? Self.defaultDetail(for: http.status, request: request), instance: request.uri.path)
         }
+        if error is NIOTooManyBytesError {
+            // A body read with a limit (`collect(upTo:)`, the JSON decoder's `maxUploadSize`) went past it.
+            return ProblemDetails(
+                title: "Content Too Large", status: 413, detail: Self.defaultDetail(for: .contentTooLarge, request: request),
+                instance: request.uri.path)
+        }
         if error is DecodingError {
             return ProblemDetails(
                 title: "Bad Request", status: 400, detail: "the request body is not valid: \(Self.describe(error))",
@@ -108,10 +115,27 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             default: break
             }
         }
+        if let database = error as? PSQLError, let state = database.serverInfo?[.sqlState], state.hasPrefix("22") {
+            // Class 22, data exception: a value PostgreSQL cannot take (a number beyond its column, a
+            // NUL in text). Requests are checked before they reach SQL; this is the net under that.
+            logger.warning("a request value reached PostgreSQL and was refused", metadata: ["sqlstate": "\(state)"])
+            return ProblemDetails(
+                title: "Unprocessable", status: 422, detail: Self.dataExceptionDetail(state), instance: request.uri.path)
+        }
         logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
         return ProblemDetails(
             title: "Internal Server Error", status: 500, detail: "the request could not be completed; it was logged",
             instance: request.uri.path)
+    }
+
+    static func dataExceptionDetail(_ state: String) -> String {
+        switch state {
+        case "22003": "a number is out of range"
+        case "22001": "a text is longer than allowed"
+        case "22021", "22P05": "a text contains a character that cannot be stored (such as NUL)"
+        case "22007", "22008": "a date or time is out of range or not valid"
+        default: "a value is not valid (SQLSTATE \(state))"
+        }
     }
 
     static func defaultDetail(for status: HTTPResponse.Status, request: Request) -> String? {

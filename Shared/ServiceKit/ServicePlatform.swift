@@ -76,8 +76,12 @@ public struct ServicePlatform: Sendable {
     /// Add the service's routes under `authenticated(router)`.
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: ProblemMiddleware())
+        // Metrics outermost, so that it counts the status the client got (a 404 or a 413 answered
+        // by ProblemMiddleware, not the error thrown inside it), then every response's common
+        // headers, then errors turned into problem+json.
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: CommonHeadersMiddleware())
+        router.add(middleware: ProblemMiddleware())
         router.addHealthRoutes(checks: [.database(postgres, logger: logger), .broker(producer)])
         router.addMetricsRoute(registry: metrics)
         return router
@@ -85,7 +89,9 @@ public struct ServicePlatform: Sendable {
 
     /// The `/v1` group, open only to callers with the service token.
     public func authenticated(_ router: Router<BasicRequestContext>) -> RouterGroup<BasicRequestContext> {
-        router.group("v1").add(middleware: ServiceTokenMiddleware(token: configuration.serviceToken, exempt: signedWebhookPrefixes))
+        router.group("v1")
+            .add(middleware: ServiceTokenMiddleware(token: configuration.serviceToken, exempt: signedWebhookPrefixes))
+            .add(middleware: InputGuardMiddleware(exempt: connectorPrefixes))
     }
 
     /// Paths under `/v1` whose callers prove who they are otherwise than with the service token:
@@ -93,10 +99,16 @@ public struct ServicePlatform: Sendable {
     /// (every dealer route authenticates the key itself).
     public var signedWebhookPrefixes: [String] {
         switch configuration.service {
-        case .ingest: ["/v1/telephony/", "/v1/mail/", "/v1/forms/", "/v1/chat/webhook/"]
+        case .ingest: connectorPrefixes
         case .dealerInfo: ["/v1/dealer/"]
         default: []
         }
+    }
+
+    /// Paths under `/v1` where outside systems deliver what customers wrote: kept and cleaned by the
+    /// connector, never refused for its content.
+    public var connectorPrefixes: [String] {
+        configuration.service == .ingest ? ["/v1/telephony/", "/v1/mail/", "/v1/forms/", "/v1/chat/webhook/"] : []
     }
 
     /// The application: database client and producer start first and stop last; migrations run
@@ -176,11 +188,13 @@ public func runServiceMain(
     _ service: ServiceName,
     build: @Sendable (ServiceConfiguration, PrometheusCollectorRegistry) async throws -> any ApplicationProtocol
 ) async {
-    // Swift concurrency's tasks run on NIO's event loops rather than a pool of their own: a request,
-    // a query's answer and the handler awaiting it no longer hop between two sets of threads (the
-    // journey profile: a quarter of the services' CPU was the kernel switching threads). This runs
-    // before the service starts any task; `DMS_NIO_EXECUTOR=0` keeps Swift's own pool.
-    if ProcessInfo.processInfo.environment["DMS_NIO_EXECUTOR"] != "0" {
+    // `DMS_NIO_EXECUTOR=1`: Swift concurrency's tasks run on NIO's event loops rather than a pool
+    // of their own, so a request, a query's answer and the handler awaiting it no longer hop
+    // between two sets of threads (the journey profile: a quarter of the services' CPU was the
+    // kernel switching threads; with it, 16 % less CPU). Off by default: once, under the whole
+    // test suite's load, a service with it on did not exit within 60 s of SIGTERM, and the cause is
+    // not found yet (docs/benchmarks.md). This runs before the service starts any task.
+    if ProcessInfo.processInfo.environment["DMS_NIO_EXECUTOR"] == "1" {
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     }
     do {

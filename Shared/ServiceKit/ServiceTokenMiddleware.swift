@@ -16,10 +16,10 @@ public struct ServiceTokenMiddleware<Context: RequestContext>: RouterMiddleware 
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if exempt.contains(where: { request.uri.path.hasPrefix($0) }) { return try await next(request, context) }
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+        guard let token = bearerToken(request.headers[.authorization]) else {
             throw Unauthorized(detail: "this endpoint needs Authorization: Bearer <service token>")
         }
-        guard constantTimeEquals(Array(header.dropFirst("Bearer ".count).utf8), expected) else {
+        guard constantTimeEquals(Array(token.utf8), expected) else {
             throw Unauthorized(detail: "the service token is not valid")
         }
         return try await next(request, context)
@@ -29,6 +29,18 @@ public struct ServiceTokenMiddleware<Context: RequestContext>: RouterMiddleware 
         var detail: String
         var problem: ProblemDetails { ProblemDetails(title: "Unauthorized", status: 401, detail: detail) }
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header. The scheme's name is case-insensitive
+/// (RFC 9110 §11.1: `bearer`, `BEARER` and `Bearer` are the same); any spaces after it are skipped.
+public func bearerToken(_ header: String?) -> Substring? {
+    guard let header else { return nil }
+    let scheme = "bearer"
+    guard header.count > scheme.count, header.prefix(scheme.count).lowercased() == scheme else { return nil }
+    let rest = header.dropFirst(scheme.count)
+    guard rest.first == " " else { return nil }
+    let token = rest.drop(while: { $0 == " " })
+    return token.isEmpty ? nil : token
 }
 
 /// Compares two byte strings in time that depends only on their lengths.

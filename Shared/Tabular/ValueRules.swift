@@ -194,3 +194,21 @@ public struct ISODate: Sendable, Hashable, Comparable, CustomStringConvertible {
 public func decimal(_ text: String) -> Decimal {
     ImportRules.posixDecimal(text) ?? 0
 }
+
+/// Spreadsheet formula injection (OWASP, "CSV Injection"): a cell starting with `=`, `+`, `-`, `@`,
+/// a tab or a carriage return may be run as a formula when the export is opened in a spreadsheet
+/// (`=HYPERLINK(…)` as a contact's name). Such a cell gets a leading apostrophe, which spreadsheets
+/// show as text. A cell of nothing but digits, spaces and `+-().,;/` (phone numbers and lists of
+/// them, signed amounts) cannot name a function, a reference or a link, and is left as it is, so
+/// that `+79161234567` reaches a dialler or Mailchimp unchanged.
+public enum SpreadsheetCell {
+    public static func neutralised(_ value: String) -> String {
+        guard let first = value.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return value }
+        return isNumberLike(value) ? value : "'" + value
+    }
+
+    static func isNumberLike(_ value: String) -> Bool {
+        let allowed = "0123456789 +-().,;/".unicodeScalars
+        return value.unicodeScalars.allSatisfy { allowed.contains($0) } && value.unicodeScalars.contains { ("0"..."9").contains($0) }
+    }
+}

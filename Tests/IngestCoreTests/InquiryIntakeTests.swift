@@ -195,6 +195,36 @@ struct InquiryIntakeTests {
         }
     }
 
+    @Test("a signed form sent again under another Idempotency-Key is the same submission (the unsigned header decides nothing)")
+    func formReplayUnderAnotherKey() async throws {
+        try await ServiceHarness.withLiveService(.ingest, migrationsDirectory: IngestMigrations.directory, routes: addIngestRoutes) { client, url in
+            let form = Array(#"{"name":"Olga","phone":"+79160000001","message":"A pump"}"#.utf8)
+            var headers = signed(form, secret: Self.formsSecret, contentType: "application/json")
+            headers[.init("Idempotency-Key")!] = "first"
+            let first = try await post(client, "/v1/forms/submissions", form, headers: headers)
+            #expect(first.status == 202, "\(first.body)")
+            headers[.init("Idempotency-Key")!] = "second"
+            let replay = try await post(client, "/v1/forms/submissions", form, headers: headers)
+            #expect(try receipt(replay.body).duplicate, "\(replay.body)")
+            #expect(try await ServiceHarness.scalar("SELECT count(*)::text FROM inquiries", databaseURL: url) == "1")
+        }
+    }
+
+    @Test("a form whose text holds NUL is taken: stored and published with U+FFFD, the original bytes kept as sent")
+    func formWithNUL() async throws {
+        try await ServiceHarness.withLiveService(.ingest, migrationsDirectory: IngestMigrations.directory, routes: addIngestRoutes) { client, url in
+            let form = Array(#"{"name":"Ol\u0000ga","phone":"+79160000002","message":"pump\u0000 please","utm":{"source":"a\u0000b"}}"#.utf8)
+            let response = try await post(client, "/v1/forms/submissions", form, headers: signed(form, secret: Self.formsSecret, contentType: "application/json"))
+            #expect(response.status == 202, "\(response.body)")
+            let event = try await inquiry(url, try receipt(response.body).id)
+            #expect(event.identity.name == "Ol\u{FFFD}ga")
+            #expect(event.text == "pump\u{FFFD} please")
+            #expect(try await ServiceHarness.scalar("SELECT sender_name FROM inquiries", databaseURL: url) == "Ol\u{FFFD}ga")
+            #expect(try await ServiceHarness.scalar("SELECT encode(raw, 'escape') FROM inquiries", databaseURL: url)
+                == String(decoding: form, as: UTF8.self).replacingOccurrences(of: "\\", with: "\\\\"))
+        }
+    }
+
     @Test("the chat webhook needs its token; a finished chat is one inquiry however often it comes; other events are ignored")
     func chat() async throws {
         try await ServiceHarness.withLiveService(.ingest, migrationsDirectory: IngestMigrations.directory, routes: addIngestRoutes) { client, url in

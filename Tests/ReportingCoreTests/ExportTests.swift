@@ -169,6 +169,21 @@ struct ExportTests {
         for (index, byte) in bytes.enumerated() where byte == 0x0A { #expect(index > 0 && bytes[index - 1] == 0x0D) }
     }
 
+    @Test("exports neutralise formulas: a name, company or tag starting with = + - @ gets an apostrophe; phone numbers stay as they are")
+    func formulaCells() throws {
+        let contacts = [
+            person(1, #"=HYPERLINK("http://evil.example","click")"#, company: "@SUM(A1:A9)", phones: ["+79161234567", "-12"],
+                   emails: ["evil@example.com"]),
+        ]
+        let export = MailchimpExport.export(contacts, tags: ["+cmd|' /C calc'!A0"])
+        let row = try #require(export.csv.split(separator: "\r\n").dropFirst().first)
+        #expect(row == #"evil@example.com,"'=HYPERLINK(""http://evil.example"",""click"")",,+79161234567,'@SUM(A1:A9),'+cmd|' /C calc'!A0"#, "\(row)")
+        let list = CallList([person(2, "@Иван", company: "=1+1", phones: ["+79161234567", "+74951234567"])])
+        #expect(list.csv.contains("'=1+1,'@Иван,+79161234567; +74951234567,"), "\(list.csv)")
+        let sheet = String(decoding: try list.xlsx(), as: UTF8.self)
+        #expect(!sheet.contains(">=1+1</t>") && (sheet.contains(">'=1+1</t>") || sheet.contains(">&apos;=1+1</t>")), "XLSX cells are neutralised too")
+    }
+
     @Test("Mailchimp: only contacts with consent; the others and those without an e-mail are listed")
     func mailchimpConsent() {
         let contacts = [

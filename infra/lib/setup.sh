@@ -125,6 +125,10 @@ ensure_broker() {
 
 pg_ctl_cmd() { as_pg_owner "$DMS_PG_BIN/pg_ctl" -D "$DMS_PG_DIR/data" "$@"; }
 
+# The whole test suite runs some thirty service processes at once, each with a pool of up to 20
+# connections (300 was exhausted: "too many clients" and requests waiting past their timeout).
+DMS_PG_MAX_CONNECTIONS=${DMS_PG_MAX_CONNECTIONS:-1000}
+
 psql_admin() { # runs SQL as the cluster's superuser over the private socket
   as_pg_owner "$DMS_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$DMS_PG_DIR/socket" -p "$DMS_PG_PORT" \
     -U postgres -d postgres "$@"
@@ -143,11 +147,16 @@ ensure_postgres() {
       --auth-local=trust --auth-host=scram-sha-256 >"$DMS_STATE/initdb.log" 2>&1 ||
       die "initdb failed: see $DMS_STATE/initdb.log"
   fi
-  if pg_ctl_cmd status >/dev/null 2>&1; then return 0; fi
+  if pg_ctl_cmd status >/dev/null 2>&1; then
+    # A cluster started by an earlier version of this script may lack a setting: restart it then.
+    [ "$(psql_admin -tA -c 'SHOW max_connections' 2>/dev/null)" = "$DMS_PG_MAX_CONNECTIONS" ] && return 0
+    log "restarting PostgreSQL with max_connections=$DMS_PG_MAX_CONNECTIONS"
+    pg_ctl_cmd -w -t 30 stop -m fast >/dev/null || die "PostgreSQL did not stop: see $DMS_PG_DIR/postgres.log"
+  fi
   port_open "$DMS_PG_PORT" && die "port $DMS_PG_PORT is taken by a process that is not ours; free it or set DMS_PG_PORT"
   log "starting PostgreSQL on 127.0.0.1:$DMS_PG_PORT"
   pg_ctl_cmd -w -t 30 -l "$DMS_PG_DIR/postgres.log" \
-    -o "-p $DMS_PG_PORT -k $DMS_PG_DIR/socket -c listen_addresses=127.0.0.1 -c max_connections=300 -c track_commit_timestamp=on" \
+    -o "-p $DMS_PG_PORT -k $DMS_PG_DIR/socket -c listen_addresses=127.0.0.1 -c max_connections=$DMS_PG_MAX_CONNECTIONS -c track_commit_timestamp=on" \
     start >/dev/null || die "PostgreSQL did not start: see $DMS_PG_DIR/postgres.log"
 }
 

@@ -176,19 +176,27 @@ public struct InquiryReceived: EventPayload, Equatable {
     public var identity: InquiryIdentity
     public var subject: String?
     public var text: String
+    /// Present (true) when `text` is only the beginning: an event carries at most
+    /// `InquiryReceived.maxTextBytes` of it, so that what a sender writes can never make the event
+    /// larger than the broker takes. The whole text is at ingest's `GET /v1/inquiries/{id}/text`.
+    public var textTruncated: Bool?
     public var attachments: [InquiryAttachment]
     public var source: InquirySource
     public var receivedAt: Date
 
+    /// The most of an inquiry's text an event carries (UTF-8 bytes).
+    public static let maxTextBytes = 64 * 1024
+
     public init(
         inquiryId: UUID, channel: InquiryChannel, identity: InquiryIdentity, subject: String?, text: String,
-        attachments: [InquiryAttachment], source: InquirySource, receivedAt: Date
+        textTruncated: Bool? = nil, attachments: [InquiryAttachment], source: InquirySource, receivedAt: Date
     ) {
         self.inquiryId = inquiryId
         self.channel = channel
         self.identity = identity
         self.subject = subject
         self.text = text
+        self.textTruncated = textTruncated
         self.attachments = attachments
         self.source = source
         self.receivedAt = receivedAt

@@ -28,6 +28,19 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
         self.code = code
     }
 
+    /// Whether the broker (or librdkafka before it) will refuse this record however often it is
+    /// sent: too large, an invalid record or topic name. Anything else may pass on a later try.
+    public var refusedForGood: Bool {
+        guard kind == .delivery, let code else { return false }
+        return Self.permanentCodes.contains(code)
+    }
+
+    static let permanentCodes: Set<Int32> = [
+        RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.rawValue, RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE.rawValue,
+        RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE.rawValue, RD_KAFKA_RESP_ERR_INVALID_RECORD.rawValue,
+        RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION.rawValue,
+    ]
+
     init(_ kind: Kind, code: rd_kafka_resp_err_t) {
         self.init(kind, String(cString: rd_kafka_err2str(code)), code: code.rawValue)
     }

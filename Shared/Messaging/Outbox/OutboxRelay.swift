@@ -129,7 +129,7 @@ public final class OutboxRelay: Service, Sendable {
             let rows = try await connection.query(
                 """
                 SELECT position, topic, message_key, event_id, event_type, envelope FROM outbox
-                WHERE published_at IS NULL ORDER BY position LIMIT \(options.batchSize)
+                WHERE published_at IS NULL AND dead_at IS NULL ORDER BY position LIMIT \(options.batchSize)
                 """, logger: logger)
             var pending: [(position: Int64, topic: String, key: String, id: UUID, type: String, envelope: String)] = []
             for try await row in rows.decode((Int64, String, String, UUID, String, String).self) { pending.append(row) }
@@ -171,18 +171,23 @@ public final class OutboxRelay: Service, Sendable {
             if let hook = options.beforeSend { try await hook(pending.map(\.position)) }
             let results = await producer.send(records)
             var acked: [(position: Int64, report: DeliveryReport)] = []
+            var refused: [(position: Int64, id: UUID, reason: String)] = []
             var firstError: KafkaError?
             for (row, result) in zip(pending, results) {
                 switch result {
                 case .success(let report): acked.append((row.position, report))
+                case .failure(let error) where error.refusedForGood:
+                    refused.append((row.position, row.id, "\(error)"))
                 case .failure(let error): firstError = firstError ?? error
                 }
             }
+            let failed = records.count - acked.count - refused.count
             if let firstError {
-                unacknowledgedCount.add(records.count - acked.count, ordering: .relaxed)
+                unacknowledgedCount.add(failed, ordering: .relaxed)
                 logger.warning("broker did not acknowledge outbox rows; they stay pending",
-                    metadata: ["failed": "\(records.count - acked.count)", "error": "\(firstError)"])
+                    metadata: ["failed": "\(failed)", "error": "\(firstError)"])
             }
+            if !refused.isEmpty { try await Self.setAside(refused, on: connection, logger: logger) }
             if let hook = options.afterAcknowledged { try await hook(acked.map(\.position)) }
             // A partition that hands out offsets it had already given lost what came before
             // (the broker restarted between the check above and the send).
@@ -193,7 +198,7 @@ public final class OutboxRelay: Service, Sendable {
                 try await Self.markPublished(acked, identities: identities, on: connection, logger: logger)
             }
             Counter(label: "dms_outbox_published_total").increment(by: acked.count)
-            return BatchOutcome(published: acked.count, failed: records.count - acked.count, replayed: replayed)
+            return BatchOutcome(published: acked.count, failed: failed, replayed: replayed)
         }
     }
 
@@ -219,6 +224,57 @@ public final class OutboxRelay: Service, Sendable {
         knownIdentities.withLock { known in
             for (topic, identity) in identities { known[topic] = (identity, now) }
         }
+    }
+
+    /// Sets aside rows the broker refused for good (a dead letter of the outbox): they no longer
+    /// hold up the rows after them, and wait for an operator (`retryDeadLetters`).
+    static func setAside(_ rows: [(position: Int64, id: UUID, reason: String)], on connection: PostgresConnection, logger: Logger) async throws {
+        for row in rows {
+            try await connection.query(
+                "UPDATE outbox SET dead_at = now(), dead_reason = \(row.reason) WHERE position = \(row.position)", logger: logger)
+            logger.error(
+                "the broker refuses an outbox row for good; it is set aside as a dead letter (GET /v1/outbox/dead-letters)",
+                metadata: ["event": "\(row.id)", "reason": "\(row.reason)"])
+        }
+        Counter(label: "dms_outbox_dead_letters_total").increment(by: rows.count)
+    }
+
+    /// Rows set aside because the broker refused them for good, oldest first.
+    public func deadLetters(limit: Int, logger: Logger) async throws -> [OutboxDeadLetter] {
+        var letters: [OutboxDeadLetter] = []
+        let rows = try await client.query(
+            """
+            SELECT event_id, topic, message_key, event_type, octet_length(envelope), created_at, dead_at, dead_reason
+            FROM outbox WHERE dead_at IS NOT NULL ORDER BY position LIMIT \(limit)
+            """, logger: logger)
+        for try await (id, topic, key, type, size, created, dead, reason) in rows.decode(
+            (UUID, String, String, String, Int32, Date, Date, String?).self)
+        {
+            letters.append(OutboxDeadLetter(
+                eventId: id, topic: topic, key: key, type: type, bytes: Int(size), createdAt: created, deadAt: dead, reason: reason ?? ""))
+        }
+        return letters
+    }
+
+    /// Sends dead letters again (all of them, or those with the given event ids) once their cause is
+    /// fixed, e.g. the broker's message size raised. Returns how many rows are pending again.
+    public func retryDeadLetters(eventIDs: [UUID]?, logger: Logger) async throws -> Int {
+        let rows: Int
+        if let eventIDs {
+            rows = try await client.query(
+                """
+                UPDATE outbox SET dead_at = NULL, dead_reason = NULL
+                WHERE dead_at IS NOT NULL AND event_id = ANY(\(eventIDs)) RETURNING 1
+                """, logger: logger
+            ).collect().count
+        } else {
+            rows = try await client.query(
+                "UPDATE outbox SET dead_at = NULL, dead_reason = NULL WHERE dead_at IS NOT NULL RETURNING 1", logger: logger
+            ).collect().count
+        }
+        logger.warning("operator retry: dead letters of the outbox are pending again", metadata: ["rows": "\(rows)"])
+        doorbell.ring()
+        return rows
     }
 
     /// The full check, run every `auditInterval` even when nothing is pending: the cluster's id,
@@ -371,13 +427,17 @@ public final class OutboxRelay: Service, Sendable {
             do {
                 let row = try await client.query(
                     """
-                    SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at))::float8, 0)
+                    SELECT count(*) FILTER (WHERE dead_at IS NULL),
+                           COALESCE(EXTRACT(EPOCH FROM now() - min(created_at) FILTER (WHERE dead_at IS NULL))::float8, 0),
+                           count(*) FILTER (WHERE dead_at IS NOT NULL)
                     FROM outbox WHERE published_at IS NULL
                     """, logger: logger
                 ).collect().first
-                if let (backlog, age) = try row?.decode((Int64, Double).self) {
+                if let (backlog, age, dead) = try row?.decode((Int64, Double, Int64).self) {
                     Gauge(label: "dms_outbox_backlog").record(backlog)
                     Gauge(label: "dms_outbox_oldest_age_seconds").record(age)
+                    // Alert on this above zero: each is an event no consumer will see until retried.
+                    Gauge(label: "dms_outbox_dead_letters").record(dead)
                 }
                 if ContinuousClock.now - lastPrune >= options.pruneInterval {
                     lastPrune = .now
@@ -411,4 +471,17 @@ public final class OutboxRelay: Service, Sendable {
             if rows < 5000 { return total }
         }
     }
+}
+
+/// An outbox row the broker refused for good.
+public struct OutboxDeadLetter: Sendable, Codable, Equatable {
+    public var eventId: UUID
+    public var topic: String
+    public var key: String
+    public var type: String
+    /// The envelope's size in bytes.
+    public var bytes: Int
+    public var createdAt: Date
+    public var deadAt: Date
+    public var reason: String
 }

@@ -54,10 +54,10 @@ enum DealerKeys {
     /// The dealer whose active key the request carries (`Authorization: Bearer dk_…`), or 401.
     /// A suspended or closed dealer's keys do not work.
     static func authenticate(_ request: Request, postgres: PostgresClient, logger: Logger) async throws -> AuthenticatedDealer {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer dk_") else {
+        guard let token = bearerToken(request.headers[.authorization]), token.hasPrefix("dk_") else {
             throw DealerInfoError.unauthorized("dealer endpoints need Authorization: Bearer <the dealer's API key>")
         }
-        let key = String(header.dropFirst("Bearer ".count))
+        let key = String(token)
         let parts = key.split(separator: "_")
         guard parts.count == 3, parts[1].count == 8 else { throw DealerInfoError.unauthorized("the API key is not valid") }
         let rows = try await postgres.query(

@@ -59,10 +59,22 @@ struct DealBody: Decodable {
         var discountPercent: Decimal?
     }
 
+    /// The lines, each quantity and price checked against what the deal's columns hold (422 naming
+    /// the line's field beyond it).
     var dealLines: [DealLine]? {
-        lines?.map {
+        get throws {
+            for (index, line) in (lines ?? []).enumerated() {
+                try DecimalLimit.check(line.quantity, "lines[\(index)].quantity", below: DecimalLimit.quantity)
+                if let price = line.unitPrice {
+                    try DecimalLimit.check(price.amount, "lines[\(index)].unitPrice.amount", below: DecimalLimit.money)
+                    try DecimalLimit.check(price.amount * line.quantity, "lines[\(index)]", below: DecimalLimit.money)
+                }
+                if let discount = line.discountPercent { try DecimalLimit.check(discount, "lines[\(index)].discountPercent", below: 1000) }
+            }
+            return lines?.map {
             DealLine(id: $0.id ?? UUID(), sku: $0.sku, name: $0.name, equipmentType: $0.equipmentType, quantity: $0.quantity,
                      unitPrice: $0.unitPrice, discountPercent: $0.discountPercent ?? 0)
+            }
         }
     }
 }
@@ -210,7 +222,7 @@ func addDealsRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: DealsCon
         let body = try await request.decode(as: DealBody.self, context: ctx)
         let draft = DealDraft(
             needs: body.needs, legalEntity: body.legalEntity, contacts: body.contacts ?? [],
-            parameters: body.parameters ?? DealParameters(applicationArea: nil, materials: []), lines: body.dealLines ?? [],
+            parameters: body.parameters ?? DealParameters(applicationArea: nil, materials: []), lines: try body.dealLines ?? [],
             currency: body.currency ?? store.defaultCurrency, managerId: body.managerId, departmentCode: body.departmentCode)
         let deal = try await transaction(postgres, ctx) { connection in
             try await store.open(draft, leadID: nil, correlationID: nil, by: actor(request), on: connection, logger: ctx.logger)
@@ -274,7 +286,7 @@ func addDealsRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: DealsCon
         let body = try await request.decode(as: DealBody.self, context: ctx)
         let expected = try ifMatch(request)
         let changes = DealStore.Changes(
-            needs: body.needs, legalEntity: body.legalEntity, contacts: body.contacts, parameters: body.parameters, lines: body.dealLines,
+            needs: body.needs, legalEntity: body.legalEntity, contacts: body.contacts, parameters: body.parameters, lines: try body.dealLines,
             currency: body.currency)
         let deal = try await transaction(postgres, ctx) { connection in
             try await store.update(id, changes, expectedVersion: expected, by: actor(request), on: connection, logger: ctx.logger)

@@ -73,6 +73,31 @@ struct InquiryDraft: Sendable, Equatable {
     var utm: [String: String]
 }
 
+extension InquiryDraft {
+    /// The draft as it can be stored and published: every NUL (which PostgreSQL's text cannot hold)
+    /// replaced by U+FFFD. What a customer wrote is never refused for it; the connector's original
+    /// bytes are kept unchanged beside the inquiry (`received_messages`, the quarantine, attachments).
+    var storable: InquiryDraft {
+        var draft = self
+        draft.subject = draft.subject.map(\.storableText)
+        draft.text = draft.text.storableText
+        draft.pageURL = draft.pageURL.map(\.storableText)
+        draft.utm = Dictionary(draft.utm.map { ($0.key.storableText, $0.value.storableText) }) { first, _ in first }
+        draft.identity.name = draft.identity.name.map(\.storableText)
+        draft.identity.email = draft.identity.email.map(\.storableText)
+        draft.identity.company = draft.identity.company.map(\.storableText)
+        draft.identity.phone = draft.identity.phone.map { PartyNumber(raw: $0.raw.storableText, e164: $0.e164) }
+        return draft
+    }
+}
+
+extension String {
+    /// The text with NUL replaced by U+FFFD (the replacement character).
+    var storableText: String {
+        unicodeScalars.contains("\u{0}") ? replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : self
+    }
+}
+
 /// The website form posting directly to `POST /v1/forms/submissions`. Every field is optional
 /// here; `InquiryExtraction.fromForm` decides whether the submission identifies anyone.
 struct FormSubmission: Decodable, Sendable, Equatable {

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Hummingbird
+import NIOCore
 import ServiceKit
 
 /// Largest accepted mail (attachments included) and form or chat request.
@@ -50,8 +51,10 @@ func addInquiryRoutes(_ api: RouterGroup<BasicRequestContext>, _ platform: Servi
             } catch {
                 throw IngestError.unprocessable(error.description)
             }
-            // The site may name the submission (Idempotency-Key); otherwise identical bytes are one submission.
-            let key = request.headers[.init("Idempotency-Key")!].map { "key:\($0)" } ?? "sha256:\(InquiryStore.digest(raw))"
+            // Identical signed bytes are one submission. An `Idempotency-Key` header is not signed,
+            // so it decides nothing: trusting it let a captured submission be replayed as a new
+            // inquiry within the signature's window by changing the header.
+            let key = "sha256:\(InquiryStore.digest(raw))"
             let delivery = InquiryStore.Delivery(draft: draft, connector: "forms", sourceID: key, raw: raw)
             return try accepted(try await store.receive(delivery, logger: context.logger))
         }
@@ -80,6 +83,15 @@ func addInquiryRoutes(_ api: RouterGroup<BasicRequestContext>, _ platform: Servi
         return try accepted(try await store.receive(delivery, logger: context.logger))
     }
 
+    // The whole text of an inquiry (an event carries at most its first 64 KiB: `textTruncated`).
+    api.get("inquiries/:id/text") { _, context -> Response in
+        guard let inquiry = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
+            let text = try await store.text(of: inquiry, logger: context.logger)
+        else { throw IngestError.notFound("no such inquiry") }
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
     // The file as it was attached (what history entries in leads link to).
     api.get("inquiries/:id/attachments/:attachment") { _, context -> Response in
         guard let inquiry = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
@@ -89,7 +101,7 @@ func addInquiryRoutes(_ api: RouterGroup<BasicRequestContext>, _ platform: Servi
         guard let content = file.content else {
             throw IngestError.notFound("the attachment was larger than ingest keeps (\(file.size) bytes); only its name and size are stored")
         }
-        var headers: HTTPFields = [.contentType: file.contentType]
+        var headers: HTTPFields = [.contentType: safeDownloadType(file.contentType)]
         let name = (file.name ?? "attachment").replacingOccurrences(of: "\"", with: "")
         let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "attachment"
         headers[.contentDisposition] = "attachment; filename*=UTF-8''\(encoded)"
@@ -139,4 +151,22 @@ enum MailIntake {
     /// The id under which unreadable bytes are quarantined (apart from the ids of readable mail,
     /// so that a retried mail without Message-ID is not mistaken for a repeat of itself).
     static func quarantineID(_ raw: [UInt8]) -> String { "unreadable:sha256:\(InquiryStore.digest(raw))" }
+}
+
+/// The content type an attachment is served with: the sender's when it is an inert format a browser
+/// shows without running anything (images other than SVG, PDF, plain text, office documents),
+/// otherwise `application/octet-stream`. A sender's `text/html` or `image/svg+xml` could carry
+/// script; served as our origin's content it would run in a staff member's session.
+func safeDownloadType(_ declared: String) -> String {
+    let type = declared.lowercased().split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+    let inert: Set<String> = [
+        "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff", "application/pdf",
+        "application/zip", "application/msword", "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "audio/mpeg", "audio/wav", "video/mp4",
+    ]
+    if inert.contains(type) { return type }
+    if type == "text/plain" || type == "text/csv" { return type + "; charset=utf-8" }
+    return "application/octet-stream"
 }

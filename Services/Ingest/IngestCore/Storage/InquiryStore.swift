@@ -24,6 +24,12 @@ struct InquiryStore: Sendable {
     /// Without attachments (the common case) that is one statement, atomic without BEGIN/COMMIT
     /// round trips: this is what keeps the connectors' acknowledgement fast.
     func receive(_ delivery: Delivery, logger: Logger) async throws -> Receipt {
+        var delivery = delivery
+        delivery.draft = delivery.draft.storable
+        for index in delivery.attachments.indices {
+            delivery.attachments[index].name = delivery.attachments[index].name.map(\.storableText)
+            delivery.attachments[index].contentType = delivery.attachments[index].contentType.storableText
+        }
         if delivery.attachments.isEmpty {
             return try await client.withConnection { connection in try await receive(delivery, on: connection, logger: logger) }
         }
@@ -79,16 +85,30 @@ struct InquiryStore: Sendable {
 
     /// The `InquiryReceived` event of a delivery.
     static func event(_ delivery: Delivery, inquiryID: UUID, attachments: [InquiryAttachment], receivedAt: Date) throws -> OutboxEvent {
+        // What a sender controls is bounded in the event (the inquiry row keeps all of it): the text
+        // to `maxTextBytes`, each short field to 1 KiB, the page address to 4 KiB.
         let draft = delivery.draft
+        let text = draft.text.prefix(utf8Bytes: InquiryReceived.maxTextBytes)
+        var identity = draft.identity
+        identity.name = identity.name?.prefix(utf8Bytes: 1024)
+        identity.company = identity.company?.prefix(utf8Bytes: 1024)
+        identity.email = identity.email?.prefix(utf8Bytes: 1024)
+        let utm = Dictionary(draft.utm.prefix(32).map { ($0.key.prefix(utf8Bytes: 256), $0.value.prefix(utf8Bytes: 1024)) }) { first, _ in first }
         let payload = InquiryReceived(
-            inquiryId: inquiryID, channel: draft.channel, identity: draft.identity, subject: draft.subject, text: draft.text,
-            attachments: attachments,
-            source: InquirySource(connector: delivery.connector, sourceId: delivery.sourceID, pageURL: draft.pageURL, utm: draft.utm),
+            inquiryId: inquiryID, channel: draft.channel, identity: identity, subject: draft.subject?.prefix(utf8Bytes: 1024), text: text,
+            textTruncated: text.utf8.count < draft.text.utf8.count ? true : nil, attachments: Array(attachments.prefix(100)),
+            source: InquirySource(
+                connector: delivery.connector, sourceId: delivery.sourceID, pageURL: draft.pageURL?.prefix(utf8Bytes: 4096), utm: utm),
             receivedAt: receivedAt)
         let envelope = try EventEnvelope(
             occurredAt: receivedAt, source: ServiceName.ingest.rawValue, key: key(of: draft.identity, fallback: inquiryID),
             correlationId: inquiryID, payload: payload)
         return OutboxEvent(topic: Topic.ingestInquiries, envelope: envelope)
+    }
+
+    /// The whole text of an inquiry (`inquiries.body`), or nil when there is no such inquiry.
+    func text(of inquiry: UUID, logger: Logger) async throws -> String? {
+        try await client.query("SELECT body FROM inquiries WHERE id = \(inquiry)", logger: logger).collect().first?.decode(String.self)
     }
 
     /// Keeps an unreadable delivery whole, with the reason, unless it was received before.
@@ -257,4 +277,21 @@ struct InquiryStore: Sendable {
 /// Why a delivery could not be read.
 struct MailReadFailure: Error, Sendable, CustomStringConvertible {
     var description: String
+}
+
+extension String {
+    /// The longest beginning of the text that fits in `limit` UTF-8 bytes, cut between characters.
+    func prefix(utf8Bytes limit: Int) -> String {
+        guard utf8.count > limit else { return self }
+        var end = startIndex
+        var bytes = 0
+        for index in indices {
+            let next = self.index(after: index)
+            let size = self[index..<next].utf8.count
+            if bytes + size > limit { break }
+            bytes += size
+            end = next
+        }
+        return String(self[..<end])
+    }
 }

@@ -237,6 +237,7 @@ func addInventoryRoutes(_ api: RouterGroup<BasicRequestContext>, _ context: Inve
 
     api.post("stock/movements") { request, ctx -> Response in
         let body = try await request.decode(as: MovementBody.self, context: ctx)
+        try DecimalLimit.check(body.quantity, "quantity", below: DecimalLimit.quantity)
         try validateDate(body.producedOn, "producedOn")
         try validateDate(body.expiresOn, "expiresOn")
         try await transaction(postgres, ctx) { connection in

@@ -1,4 +1,5 @@
 import Foundation
+import Tabular
 
 // A minimal XLSX workbook (Office Open XML, ECMA-376): one sheet of text cells, written as inline
 // strings (`t="inlineStr"`) so no shared-string table is needed. The package is a ZIP of:
@@ -97,7 +98,7 @@ enum XLSX {
             for (column, value) in row.enumerated() where !value.isEmpty {
                 let style = index == 0 ? #" s="1""# : ""
                 xml += #"<c r="\#(columnName(column))\#(number)"\#(style) t="inlineStr"><is><t xml:space="preserve">"#
-                xml += escape(cellText(value))
+                xml += escape(cellText(index == 0 ? value : SpreadsheetCell.neutralised(value)))
                 xml += "</t></is></c>"
             }
             xml += "</row>"

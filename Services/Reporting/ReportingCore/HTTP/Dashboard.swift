@@ -123,6 +123,23 @@ enum DashboardPage {
         }
     }
 
+    /// `text` as a JavaScript string literal that can stand inside `<script>`: HTML escapes mean
+    /// nothing there (an `&amp;` would reach the script as five characters), so every character
+    /// but letters, digits and `-_.=&%+,:` is written as `\uXXXX` (no `<`, quote or backslash remains).
+    static func scriptString(_ text: String) -> String {
+        var out = "\""
+        for unit in text.utf16 {
+            if let scalar = Unicode.Scalar(unit), scalar.isASCII,
+                scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "-_.=&%+,:".unicodeScalars.contains(scalar)
+            {
+                out.unicodeScalars.append(scalar)
+            } else {
+                out += String(format: "\\u%04x", unit)
+            }
+        }
+        return out + "\""
+    }
+
     static func escape(_ text: String) -> String {
         var out = ""
         for character in text {
@@ -196,7 +213,7 @@ enum DashboardPage {
             <script>
             (function () {
               var steps = \(Self.stepKeysJSON);
-              var source = new EventSource("/dashboard/stream?\(escape(query))");
+              var source = new EventSource("/dashboard/stream?" + \(scriptString(query)));
               var live = document.getElementById("live");
               source.addEventListener("funnel", function (message) {
                 var report = JSON.parse(message.data);
