@@ -101,6 +101,19 @@ ensure_tansu() {
   chmod +x "$bin"
 }
 
+# Schemathesis, for the test command only (Tests/EndToEndTests/SchemathesisTests): a venv of its own
+# so that its dependencies never meet the broker's.
+DMS_SCHEMATHESIS_VERSION=4.32.5
+
+ensure_schemathesis() {
+  local st="$DMS_STATE/tools/bin/st"
+  if [ -x "$st" ] && "$st" --version 2>/dev/null | grep -q "$DMS_SCHEMATHESIS_VERSION"; then return 0; fi
+  log "installing schemathesis $DMS_SCHEMATHESIS_VERSION (PyPI) into .dms/tools"
+  python3 -m venv "$DMS_STATE/tools"
+  "$DMS_STATE/tools/bin/pip" install -q --disable-pip-version-check "schemathesis==$DMS_SCHEMATHESIS_VERSION" ||
+    die "pip could not install schemathesis==$DMS_SCHEMATHESIS_VERSION"
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 wait_for_port() { # port, seconds, what

@@ -66,6 +66,9 @@ struct DealBody: Decodable {
             for (index, line) in (lines ?? []).enumerated() {
                 try DecimalLimit.check(line.quantity, "lines[\(index)].quantity", below: DecimalLimit.quantity)
                 if let price = line.unitPrice {
+                    guard price.currency.utf8.count == 3, price.currency.utf8.allSatisfy({ (0x41...0x5A).contains($0) }) else {
+                        throw DealsError.invalidFields(["lines[\(index)].unitPrice.currency": "an ISO 4217 code: three capital letters, e.g. RUB"])
+                    }
                     try DecimalLimit.check(price.amount, "lines[\(index)].unitPrice.amount", below: DecimalLimit.money)
                     try DecimalLimit.check(price.amount * line.quantity, "lines[\(index)]", below: DecimalLimit.money)
                 }

@@ -489,6 +489,8 @@ enum DealsError: Error, ProblemConvertible {
     case invalidBody(String)
     case unprocessable(String)
     case missingFields([String])
+    /// Fields with values the deal cannot hold, each with what it must be.
+    case invalidFields([String: String])
     case conflict(String)
     case rule(DealRuleViolation)
     case preconditionFailed(String)
@@ -503,6 +505,9 @@ enum DealsError: Error, ProblemConvertible {
             ProblemDetails(
                 title: "Required fields missing", status: 422, detail: "missing: \(fields.joined(separator: ", "))",
                 errors: Dictionary(uniqueKeysWithValues: fields.map { ($0, "required") }))
+        case .invalidFields(let fields):
+            ProblemDetails(
+                title: "Unprocessable", status: 422, detail: "not valid: \(fields.keys.sorted().joined(separator: ", "))", errors: fields)
         case .conflict(let detail): ProblemDetails(title: "Conflict", status: 409, detail: detail)
         case .rule(let violation):
             switch violation {
