@@ -38,6 +38,8 @@ struct BadInputCorpusTests {
         Case(service: .reporting, method: "GET", path: "/v1/events?key=a%00b", status: 422, names: "key"),
         Case(service: .reporting, method: "GET", path: "/v1/exports/mailchimp?segment=company:%00", status: 422, names: "segment"),
         Case(service: .ingest, method: "GET", path: "/v1/quarantine?state=held%00", status: 422, names: "state"),
+        // A name longer than any screen or event takes.
+        Case(service: .leads, method: "POST", path: "/v1/contacts", body: #"{"name":""# + String(repeating: "И", count: 501) + #""}"#, status: 422),
         // A number beyond its column.
         Case(service: .inventory, method: "POST", path: "/v1/stock/movements",
              body: #"{"kind":"receipt","sku":"PMP-100","warehouse":"MSK-1","quantity":1e16,"reason":"overflow"}"#, status: 422, names: "quantity"),

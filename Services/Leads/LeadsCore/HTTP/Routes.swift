@@ -187,6 +187,16 @@ struct MergeBody: Decodable {
     var contactId: UUID
 }
 
+/// The longest name a contact or counterparty may have. Every name travels in events (a 1 MB name
+/// made an event larger than the broker takes) and on every screen that lists it.
+let maxNameLength = 500
+
+/// 422 when `name` is longer than `maxNameLength` characters.
+func checkNameLength(_ name: String?) throws {
+    guard let name, name.count > maxNameLength else { return }
+    throw LeadsError.unprocessable("name is at most \(maxNameLength) characters, not \(name.count)")
+}
+
 func addContactRoutes(_ api: RouterGroup<BasicRequestContext>, _ leads: LeadsContext) {
     api.post("counterparties") { request, context -> Response in
         let new = try await request.decode(as: NewCounterparty.self, context: context)
@@ -195,6 +205,7 @@ func addContactRoutes(_ api: RouterGroup<BasicRequestContext>, _ leads: LeadsCon
             throw LeadsError.unprocessable("kind is prospect, customer, partner or supplier")
         }
         guard !new.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw LeadsError.unprocessable("name is required") }
+        try checkNameLength(new.name)
         return try await idempotent(request, operation: "create-counterparty", leads, context) { connection in
             let (counterparty, events) = try await ContactBook.createCounterparty(
                 name: new.name, taxId: new.taxId, kind: kind, on: connection, logger: context.logger)
@@ -224,6 +235,7 @@ func addContactRoutes(_ api: RouterGroup<BasicRequestContext>, _ leads: LeadsCon
             throw LeadsError.unprocessable("kind is prospect, customer, partner or supplier")
         }
         if let name = change.name, name.trimmingCharacters(in: .whitespaces).isEmpty { throw LeadsError.unprocessable("name is empty") }
+        try checkNameLength(change.name)
         let counterparty = try await transaction(leads, context) { connection in
             try await ContactBook.updateCounterparty(
                 id, name: change.name, taxId: change.taxId, kind: change.kind, on: connection, logger: context.logger)
@@ -233,6 +245,7 @@ func addContactRoutes(_ api: RouterGroup<BasicRequestContext>, _ leads: LeadsCon
     api.post("contacts") { request, context -> Response in
         let body = try await request.decode(as: NewContactBody.self, context: context)
         guard !body.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw LeadsError.unprocessable("name is required") }
+        try checkNameLength(body.name)
         let phones = try normalisedPhones(body.phones ?? [], region: leads.region)
         let emails = try validEmails(body.emails ?? [])
         return try await idempotent(request, operation: "create-contact", leads, context) { connection in
@@ -266,6 +279,7 @@ func addContactRoutes(_ api: RouterGroup<BasicRequestContext>, _ leads: LeadsCon
     api.patch("contacts/:id") { request, context -> Response in
         let id = try uuidParameter(context, "id")
         let change = try await request.decode(as: ContactChange.self, context: context)
+        try checkNameLength(change.name)
         let phones = try normalisedPhones(change.addPhones ?? [], region: leads.region)
         let emails = try validEmails(change.addEmails ?? [])
         let expected = try ifMatchVersion(request)
