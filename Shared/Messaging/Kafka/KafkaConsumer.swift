@@ -148,21 +148,15 @@ public final class KafkaConsumer: Sendable {
     public func close(timeout: Duration = .seconds(10)) async {
         core.stop()
         await core.waitForInFlight()
-        let closed: Bool = await withCheckedContinuation { continuation in
-            let once = ResumeOnce(continuation)
-            Task { [handle, core] in
-                await handle.close { rk in
-                    core.commitProcessed(rk)
-                    rd_kafka_consumer_close(rk)
-                }
-                once.resume(true)
-            }
-            Task {
-                try? await Task.sleep(for: timeout)
-                once.resume(false)
+        let closed = await finishes(within: timeout) { [handle, core] in
+            await handle.close { rk in
+                core.commitProcessed(rk)
+                rd_kafka_consumer_close(rk)
             }
         }
-        if !closed {
+        if closed {
+            core.logger.info("consumer left its group and closed", metadata: ["group": "\(core.groupID)"])
+        } else {
             core.logger.warning("the consumer did not leave its group in time; shutting down anyway", metadata: ["group": "\(core.groupID)"])
         }
     }
@@ -509,6 +503,23 @@ func offsets(in list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> 
         result[TopicPartition(String(cString: element.topic), element.partition)] = element.offset
     }
     return result
+}
+
+/// Runs `work` in a task of its own and waits at most `timeout` for it: true when it finished in
+/// time. After the timeout the work goes on (or stays stuck) on its own; the caller carries on, so
+/// that a client stuck in librdkafka (a broker that does not answer) cannot hold up a shutdown.
+func finishes(within timeout: Duration, _ work: @escaping @Sendable () async -> Void) async -> Bool {
+    await withCheckedContinuation { continuation in
+        let once = ResumeOnce(continuation)
+        Task {
+            await work()
+            once.resume(true)
+        }
+        Task {
+            try? await Task.sleep(for: timeout)
+            once.resume(false)
+        }
+    }
 }
 
 /// Resumes a continuation once: the first of several racing outcomes wins.
