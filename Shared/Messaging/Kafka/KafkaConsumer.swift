@@ -508,7 +508,7 @@ func offsets(in list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> 
 /// Runs `work` in a task of its own and waits at most `timeout` for it: true when it finished in
 /// time. After the timeout the work goes on (or stays stuck) on its own; the caller carries on, so
 /// that a client stuck in librdkafka (a broker that does not answer) cannot hold up a shutdown.
-func finishes(within timeout: Duration, _ work: @escaping @Sendable () async -> Void) async -> Bool {
+public func finishes(within timeout: Duration, _ work: @escaping @Sendable () async -> Void) async -> Bool {
     await withCheckedContinuation { continuation in
         let once = ResumeOnce(continuation)
         Task {
