@@ -67,16 +67,24 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     public func run() async throws {
+        // The listener and the maintenance loop are not children of this task: waiting for them
+        // at shutdown could last for ever (a LISTEN connection re-made after a database restart was
+        // seen not ending when cancelled, and the service never exited). They are cancelled and
+        // given 5 s.
+        let listener = Task { await self.listen() }
+        let maintenance = Task { await self.maintain() }
         await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.listen() }
-                group.addTask { await self.maintain() }
-                await self.relayLoop()
-                group.cancelAll()
-            }
+            await self.relayLoop()
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .releasing)
             self.doorbell.ring()
+        }
+        listener.cancel()
+        maintenance.cancel()
+        if await finishes(within: .seconds(5), { await listener.value; await maintenance.value }) {
+            logger.info("outbox relay stopped")
+        } else {
+            logger.warning("the outbox listener did not stop within 5 s of the shutdown; going on")
         }
     }
 
